@@ -1,0 +1,93 @@
+#include "step_cpu.h"
+#include "../step.h"
+#include "../boundary.h"
+#include "../junction.h"
+
+real ht_cpu_dt(const ht_net *n, const ht_state *U, const ht_clock *clk)
+{
+    real rate = 0;
+#pragma omp parallel for reduction(max : rate) schedule(static)
+    for (int i = 0; i < n->n_cells; ++i) {
+        real r = ht_cell_rate(n, U, i);
+        if (r > rate) rate = r;
+    }
+    real dt = rate > 0 ? n->cfl / rate : clk->t_stop - clk->t;
+    real left = clk->t_stop - clk->t;
+    /* land exactly on t_stop rather than leave a sliver step behind it */
+    if (dt >= left * (1 - 1e-9)) dt = left;
+    return dt;
+}
+
+static void record_fail(ht_clock *clk, int code, int index, real t)
+{
+    if (clk->fail == HT_OK) {
+        clk->fail = code;
+        clk->fail_index = index;
+        clk->fail_t = t;
+    }
+}
+
+static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
+                 ht_work *w, ht_clock *clk, int s, real t, real dt, real a, real b)
+{
+    int nc = n->n_cells;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < nc; ++i) ht_reconstruct_cell(n, in, w, i);
+
+    /* boundaries are few and cheap; run serially so failures are recorded in order */
+    real wdt = 0.5 * dt;
+    for (int k = 0; k < n->n_inlets; ++k) {
+        int code = ht_inlet_apply(n, w, k, t, wdt);
+        if (code) record_fail(clk, code, n->inlets[k].cell, t);
+    }
+    for (int k = 0; k < n->n_outlets; ++k) {
+        int code = ht_outlet_apply(n, w, k, dt, s, wdt);
+        if (code) record_fail(clk, code, n->outlets[k].cell, t);
+    }
+    for (int j = 0; j < n->n_junctions; ++j) {
+        int code = ht_junction_apply(n, w, j);
+        if (code) record_fail(clk, code, n->jend_cell[n->junc_off[j]], t);
+    }
+    if (clk->fail) return clk->fail;
+
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < nc; ++i)
+        if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
+
+    int bad_cell = nc, bad_code = HT_OK;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < nc; ++i) {
+        int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
+        if (code) {
+#pragma omp critical(ht_fail)
+            if (i < bad_cell) {
+                bad_cell = i;
+                bad_code = code;
+            }
+        }
+    }
+    if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
+    return clk->fail;
+}
+
+static void copy_state(const ht_net *n, const ht_state *src, ht_state *dst)
+{
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < n->n_cells; ++i) {
+        dst->A[i] = src->A[i];
+        dst->Q[i] = src->Q[i];
+        dst->C[i] = src->C[i];
+    }
+}
+
+int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk)
+{
+    real t = clk->t, dt = clk->dt;
+    copy_state(n, U, &w->U0);
+    for (int k = 0; k < n->n_outlets; ++k) w->pc0[k] = w->pc[k];
+    if (stage(n, U, U, &w->U1, w, clk, 0, t, dt, 0, 1)) return clk->fail;
+    if (stage(n, &w->U1, &w->U0, U, w, clk, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;
+    clk->t = t + dt;
+    clk->step++;
+    return HT_OK;
+}

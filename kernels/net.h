@@ -1,0 +1,103 @@
+/* The flat, backend-neutral description of a network and its state: plain numbers and
+ * pointers, structure-of-arrays over all cells of all vessels. network.c fills it on the
+ * host; the CPU backend uses it as is, the CUDA backend with device pointers. Nothing here
+ * knows about YAML, HDF5 or the CUDA runtime.
+ *
+ * Indexing: the cells of vessel v are vessel_first[v] .. vessel_first[v] + vessel_n[v] - 1.
+ * Each vessel has n + 1 faces; the left face of cell i is i + cell_vessel[i], its right face
+ * the next one. The first and last face of a vessel are boundary faces: their fluxes come
+ * from an inlet, an outlet or a junction, never from flux.h. */
+#ifndef HT_NET_H
+#define HT_NET_H
+#include "ht_common.h"
+#include "waveform.h"
+
+#define HT_JUNCTION_MAX 8   /* vessel ends at one junction; the Newton system is this size */
+
+enum { HT_BC_FLOW = 0, HT_BC_PRESSURE = 1 };
+enum { HT_OUT_WINDKESSEL = 0, HT_OUT_RESISTANCE = 1, HT_OUT_REFLECTION = 2 };
+
+typedef struct {
+    int cell;             /* first cell of the vessel */
+    int face;             /* its first face */
+    int kind;             /* HT_BC_FLOW | HT_BC_PRESSURE */
+    ht_waveform wave;     /* m^3/s or Pa */
+    real tracer;          /* ECMO fraction of the inflow */
+} ht_inlet;
+
+typedef struct {
+    int cell;             /* last cell of the vessel */
+    int face;             /* its last face */
+    int kind;             /* windkessel and resistance share one solve (C = R2 = 0) */
+    real R1, C, R2, p_out, Rt;
+} ht_outlet;
+
+typedef struct {
+    int n_cells, n_faces, n_vessels;
+    real rho, alpha, cfl;
+    int limiter, tracer_limiter;   /* limiter.h kinds */
+    int tracer;                    /* transport the ECMO fraction */
+
+    const int *cell_vessel;        /* [n_cells] */
+    const int *vessel_first;       /* [n_vessels] */
+    const int *vessel_n;           /* [n_vessels] */
+    const real *vessel_dx;         /* [n_vessels] m */
+    const real *vessel_fric;       /* [n_vessels] 2 (zeta + 2) pi mu / rho, m^2/s */
+    const real *vessel_p0;         /* [n_vessels] Pa, reference pressure */
+    const real *sqrtA0;            /* [n_cells] sqrt(m^2) */
+    const real *K;                 /* [n_cells] Pa/m */
+
+    int n_inlets;
+    const ht_inlet *inlets;
+    int n_outlets;
+    const ht_outlet *outlets;
+
+    /* junction j joins ends junc_off[j] .. junc_off[j+1]-1; end e is cell jend_cell[e], face
+     * jend_face[e], sign jend_sign[e] = +1 when the vessel ends at the junction (its flow
+     * enters the junction), -1 when it starts there. */
+    int n_junctions;
+    const int *junc_off;
+    const int *jend_cell, *jend_face, *jend_sign;
+    real junction_tol;
+    int junction_maxit;
+
+    /* probes: value at x interpolated between cells probe_cell and probe_cell + 1 (same
+     * vessel) with weight probe_w on the second */
+    int n_probes;
+    const int *probe_cell;
+    const real *probe_w;
+} ht_net;
+
+/* Conserved state: A (m^2), Q (m^3/s), C = A c (m^2, c the ECMO fraction). */
+typedef struct {
+    real *A, *Q, *C;
+} ht_state;
+
+/* Failure codes, first failure wins (cell and time recorded with it). */
+enum { HT_OK = 0, HT_FAIL_NONFINITE = 1, HT_FAIL_AREA = 2, HT_FAIL_CFL = 3, HT_FAIL_JUNCTION = 4,
+       HT_FAIL_BOUNDARY = 5 };
+
+typedef struct {
+    real t;               /* s */
+    real dt;              /* s, of the step in progress */
+    real t_stop;          /* the next time a step must land on (output, end) */
+    long step;
+    int fail;             /* HT_FAIL_* */
+    int fail_index;       /* cell (or junction, or outlet) */
+    real fail_t;
+} ht_clock;
+
+/* Everything a step writes besides the state. Sizes in brackets. */
+typedef struct {
+    ht_state U0;                   /* [n_cells] state at the start of the step */
+    ht_state U1;                   /* [n_cells] after the first RK stage */
+    real *fA_m, *fQ_m, *fc_m;      /* [n_cells] reconstructed values at each cell's left face */
+    real *fA_p, *fQ_p, *fc_p;      /* [n_cells] ... at its right face */
+    real *FA, *FQl, *FQr, *FC;     /* [n_faces] fluxes; FQl seen from the left cell */
+    real *pc, *pc0;                /* [n_outlets] windkessel pressure now / at step start */
+    real *vol_in;                  /* [n_inlets] m^3 entered, accumulated */
+    real *vol_out;                 /* [n_outlets] m^3 left, accumulated */
+    real *cell_rate;               /* [n_cells] max |lambda| / dx, for the CFL reduction */
+} ht_work;
+
+#endif

@@ -1,0 +1,145 @@
+/* The per-cell and per-face work of one SSP-RK2 stage, and the step's CFL rate:
+ *
+ *   for each stage s = 0, 1:
+ *     ht_reconstruct_cell   every cell: limited linear reconstruction -> face values
+ *     boundary.h/junction.h every inlet, outlet, junction -> boundary-face fluxes
+ *     ht_interior_flux      every interior face -> flux.h
+ *     ht_update_cell        every cell: U^(s+1) = a U^n + b (U^(s) + dt L(U^(s)))
+ *
+ * Both backends call exactly these functions (kernels/cpu loops, kernels/cuda launches).
+ * Reconstruction uses the equilibrium variable p (not A), so that a fluid at rest in a
+ * tapered vessel reconstructs to rest, and Q and the ECMO fraction c. */
+#ifndef HT_STEP_H
+#define HT_STEP_H
+#include "net.h"
+#include "tubelaw.h"
+#include "limiter.h"
+#include "flux.h"
+
+HT_HD real ht_cell_pressure(const ht_net *n, const ht_state *U, int i)
+{
+    return ht_pressure(U->A[i], n->sqrtA0[i], n->K[i], n->vessel_p0[n->cell_vessel[i]]);
+}
+
+/* Slope of one variable in cell j of a vessel with m cells: limited between two neighbours;
+ * at a vessel end the one-sided difference to the single neighbour keeps the boundary
+ * input second-order accurate (a zero slope there would make the whole solution
+ * first-order, since boundary errors travel inward). */
+HT_HD real ht_slope(int lim, int j, int m, real um, real u, real up)
+{
+    if (m < 2) return 0;
+    if (j == 0) return up - u;
+    if (j == m - 1) return u - um;
+    return ht_limit(lim, u - um, up - u);
+}
+
+HT_HD void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+{
+    int v = n->cell_vessel[i];
+    int first = n->vessel_first[v], m = n->vessel_n[v], j = i - first;
+    int im = j > 0 ? i - 1 : i, ip = j < m - 1 ? i + 1 : i;
+    real p0 = n->vessel_p0[v], s0 = n->sqrtA0[i], K = n->K[i];
+    real p = ht_cell_pressure(n, U, i);
+    real sp = ht_slope(n->limiter, j, m, ht_cell_pressure(n, U, im), p, ht_cell_pressure(n, U, ip));
+    real sq = ht_slope(n->limiter, j, m, U->Q[im], U->Q[i], U->Q[ip]);
+    real am = ht_sqrtA_from_p(p - 0.5 * sp, s0, K, p0);
+    real ap = ht_sqrtA_from_p(p + 0.5 * sp, s0, K, p0);
+    if (!(am > 0 && ap > 0)) {
+        /* a face would collapse: first order in this cell */
+        am = ap = sqrt(U->A[i]);
+    }
+    w->fA_m[i] = am * am;
+    w->fA_p[i] = ap * ap;
+    w->fQ_m[i] = U->Q[i] - 0.5 * sq;
+    w->fQ_p[i] = U->Q[i] + 0.5 * sq;
+    if (n->tracer) {
+        real c = U->C[i] / U->A[i];
+        real sc = 0;
+        /* no one-sided slope at vessel ends: boundedness of c matters more than its order */
+        if (j > 0 && j < m - 1)
+            sc = ht_limit(n->tracer_limiter, c - U->C[im] / U->A[im], U->C[ip] / U->A[ip] - c);
+        w->fc_m[i] = c - 0.5 * sc;
+        w->fc_p[i] = c + 0.5 * sc;
+    } else {
+        w->fc_m[i] = w->fc_p[i] = 0;
+    }
+}
+
+/* Interior face f between cells i (left) and i + 1 (right). */
+HT_HD void ht_interior_flux(const ht_net *n, ht_work *w, int i)
+{
+    int v = n->cell_vessel[i];
+    int f = i + v + 1;
+    ht_uq L, R;
+    L.A = w->fA_p[i];
+    L.Q = w->fQ_p[i];
+    R.A = w->fA_m[i + 1];
+    R.Q = w->fQ_m[i + 1];
+    ht_face_flux F = ht_flux_hr(L, n->sqrtA0[i], n->K[i], R, n->sqrtA0[i + 1], n->K[i + 1],
+                                n->vessel_p0[v], n->rho, n->alpha);
+    w->FA[f] = F.fa;
+    w->FQl[f] = F.fq_left;
+    w->FQr[f] = F.fq_right;
+    w->FC[f] = n->tracer ? ht_tracer_flux(F.fa, w->fc_p[i], w->fc_m[i + 1]) : 0;
+}
+
+/* Is cell i the last of its vessel (its right face is a boundary face)? */
+HT_HD int ht_is_last_cell(const ht_net *n, int i)
+{
+    int v = n->cell_vessel[i];
+    return i == n->vessel_first[v] + n->vessel_n[v] - 1;
+}
+
+/* Largest characteristic speed over dx in cell i (1/s). */
+HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
+{
+    real lm, lp;
+    ht_eigen(U->A[i], U->Q[i], n->K[i], n->rho, n->alpha, &lm, &lp);
+    return ht_max(fabs(lm), fabs(lp)) / n->vessel_dx[n->cell_vessel[i]];
+}
+
+/* One RK stage for cell i: out = a * base + b * (in + dt L(in)).
+ * Stage 0: a = 0, b = 1; stage 1: a = b = 1/2 (SSP-RK2, Shu & Osher). Friction is part of
+ * L, so the source is second-order in time too. Returns HT_OK or a failure code; when
+ * check_cfl is set the new state is also checked against the step just taken. */
+HT_HD int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,
+                         ht_state *out, const ht_work *w, int i, real dt, real a, real b,
+                         int check_cfl)
+{
+    int v = n->cell_vessel[i];
+    int lf = i + v, rf = lf + 1;
+    real rdx = 1 / n->vessel_dx[v];
+    real A = in->A[i], Q = in->Q[i];
+    real dA = -(w->FA[rf] - w->FA[lf]) * rdx;
+    real dQ = -(w->FQl[rf] - w->FQr[lf]) * rdx - n->vessel_fric[v] * Q / A;
+    real An = b * (A + dt * dA), Qn = b * (Q + dt * dQ);
+    if (a != 0) {
+        An += a * base->A[i];
+        Qn += a * base->Q[i];
+    }
+    out->A[i] = An;
+    out->Q[i] = Qn;
+    if (n->tracer) {
+        real dC = -(w->FC[rf] - w->FC[lf]) * rdx;
+        real Cn = b * (in->C[i] + dt * dC);
+        if (a != 0) Cn += a * base->C[i];
+        out->C[i] = Cn;
+    }
+    if (!isfinite(An) || !isfinite(Qn)) return HT_FAIL_NONFINITE;
+    if (!(An > 0)) return HT_FAIL_AREA;
+    if (check_cfl && ht_cell_rate(n, out, i) * dt > 1) return HT_FAIL_CFL;
+    return HT_OK;
+}
+
+/* Probe k: pressure, flow and area interpolated between two cell centres. */
+HT_HD void ht_probe_sample(const ht_net *n, const ht_state *U, int k, real *p, real *q, real *a)
+{
+    int i = n->probe_cell[k];
+    real wt = n->probe_w[k];
+    int j = wt > 0 ? i + 1 : i;
+    *p = (1 - wt) * ht_cell_pressure(n, U, i) + wt * ht_cell_pressure(n, U, j);
+    *q = (1 - wt) * U->Q[i] + wt * U->Q[j];
+    *a = (1 - wt) * U->A[i] + wt * U->A[j];
+}
+
+#endif

@@ -1,0 +1,72 @@
+/* Elastic tube law and the quantities derived from it.
+ *   p = p0 + K (sqrt(A) - sqrt(A0)),   K = beta / A0,   beta = (4/3) sqrt(pi) E h
+ * p0 is the reference pressure at which A = A0 (openBF calls it Pext). K and A0 vary
+ * along x (tapering); they are constant inside one cell, which is what the hydrostatic
+ * reconstruction in flux.h relies on. */
+#ifndef HT_TUBELAW_H
+#define HT_TUBELAW_H
+#include "ht_common.h"
+
+HT_HD real ht_pressure(real A, real sqrtA0, real K, real p0)
+{
+    return p0 + K * (sqrt(A) - sqrtA0);
+}
+
+/* Inverse tube law; returns sqrt(A), which is <= 0 when p is below the collapse pressure. */
+HT_HD real ht_sqrtA_from_p(real p, real sqrtA0, real K, real p0)
+{
+    return sqrtA0 + (p - p0) / K;
+}
+
+/* c^2 = (A / rho) dp/dA = K sqrt(A) / (2 rho) */
+HT_HD real ht_wave_speed(real A, real K, real rho)
+{
+    return sqrt(K * sqrt(A) / (2 * rho));
+}
+
+/* Pressure part of the momentum flux, Pi = int (A/rho) dp/dA dA = K A^(3/2) / (3 rho).
+ * With K constant, d(Pi)/dx = (A/rho) dp/dx, so the momentum equation is conservative
+ * inside a cell. */
+HT_HD real ht_pressure_flux(real A, real K, real rho)
+{
+    return K * A * sqrt(A) / (3 * rho);
+}
+
+/* Characteristic speeds of (A, Q) with momentum coefficient alpha:
+ *   lambda = alpha u +- sqrt(c^2 + alpha (alpha - 1) u^2) */
+HT_HD void ht_eigen(real A, real Q, real K, real rho, real alpha, real *lm, real *lp)
+{
+    real u = Q / A;
+    real c = ht_wave_speed(A, K, rho);
+    real s = sqrt(c * c + alpha * (alpha - 1) * u * u);
+    *lm = alpha * u - s;
+    *lp = alpha * u + s;
+}
+
+/* Riemann invariants for constant K, A0 (alpha = 1): W = u +- 4 c. The forward one leaves
+ * a vessel at its end (x = L), the backward one at its start (x = 0). The boundary and
+ * junction solvers use these with alpha != 1 as well, as is usual in 1D arterial codes. */
+HT_HD real ht_w_forward(real u, real c) { return u + 4 * c; }
+HT_HD real ht_w_backward(real u, real c) { return u - 4 * c; }
+
+/* A from the wave speed c: c^2 = K sqrt(A) / (2 rho) */
+HT_HD real ht_area_from_c(real c, real K, real rho)
+{
+    real s = 2 * rho * c * c / K;
+    return s * s;
+}
+
+/* Empirical wall thickness (m) from the reference radius (m), the fit openBF uses when a
+ * network gives no thickness: h = r (0.2802 e^{-505.3 r} + 0.1324 e^{-11.14 r}). */
+HT_HD real ht_empirical_thickness(real r)
+{
+    return r * (0.2802 * exp(-505.3 * r) + 0.1324 * exp(-11.14 * r));
+}
+
+/* K = beta / A0 with beta = (4/3) sqrt(pi) E h */
+HT_HD real ht_stiffness(real E, real h, real A0)
+{
+    return (4.0 / 3.0) * sqrt(HT_PI) * E * h / A0;
+}
+
+#endif

@@ -1,0 +1,118 @@
+/* The resolved input of one run: what the YAML case (and its mesh) say, in SI units,
+ * validated. Built by case_load.c (own format) or openbf.c (openBF networks); read by
+ * network.c to lay out the flat arrays the kernels use. Owns every pointer it holds:
+ * release with ht_case_free(). */
+#ifndef HT_CASE_H
+#define HT_CASE_H
+#include <stddef.h>
+#include "../kernels/waveform.h"
+
+#define HT_NAME_MAX 64
+#define HT_ERR_MAX 1024
+
+/* Every input error is reported as "FILE:LINE: key 'a.b': what was expected". */
+typedef struct {
+    char msg[HT_ERR_MAX];
+} ht_error;
+
+typedef struct {
+    char name[HT_NAME_MAX];
+    int node_from, node_to;    /* indices into ht_case.node_names */
+    double length;             /* m */
+    double r_prox, r_dist;     /* m, lumen radius at the reference pressure, linear taper */
+    double E;                  /* Pa, Young's modulus */
+    double h;                  /* m, wall thickness; <= 0: empirical h(r) (see network.c) */
+    double p_ref;              /* Pa, pressure at which the radius equals r_prox/r_dist */
+    int n_cells;               /* 0: from numerics.dx */
+    int n_points;              /* centreline points (0: generated layout) */
+    double *points;            /* [n_points*3] m */
+    char file[256];            /* where it was defined, for messages after loading */
+    int line;
+} ht_vessel_spec;
+
+typedef enum { HT_INLET_FLOW = 0, HT_INLET_PRESSURE } ht_inlet_kind;
+typedef struct {
+    int vessel;                /* inflow enters at the vessel's start (node_from) */
+    ht_inlet_kind kind;
+    ht_waveform wave;          /* m^3/s or Pa; table/coefficient arrays owned by the case */
+    double tracer;             /* ECMO fraction of the inflowing blood, [0, 1] */
+} ht_inlet_spec;
+
+typedef enum { HT_OUTLET_WINDKESSEL = 0, HT_OUTLET_RESISTANCE, HT_OUTLET_REFLECTION } ht_outlet_kind;
+typedef struct {
+    int vessel;                /* outflow leaves at the vessel's end (node_to) */
+    ht_outlet_kind kind;
+    double R1, C, R2;          /* Pa s/m^3, m^3/Pa, Pa s/m^3 (resistance: R1 = R, C = R2 = 0) */
+    double p_out;              /* Pa, downstream (venous) pressure */
+    double Rt;                 /* reflection coefficient, [-1, 1] */
+} ht_outlet_spec;
+
+typedef struct {
+    char name[HT_NAME_MAX];
+    int vessel;
+    double x;                  /* m from the vessel start */
+} ht_probe_spec;
+
+typedef enum { HT_LIMITER_MINMOD = 0, HT_LIMITER_MC, HT_LIMITER_SUPERBEE } ht_limiter_kind;
+
+typedef struct {
+    char name[HT_NAME_MAX];
+    char path[512];            /* the case file as given */
+
+    /* blood */
+    double rho;                /* kg/m^3 */
+    double mu;                 /* Pa s */
+    double zeta;               /* velocity-profile exponent (9 default, 2 Poiseuille) */
+    double alpha;              /* momentum-flux correction (1 default) */
+
+    /* network */
+    int n_nodes;
+    char (*node_names)[HT_NAME_MAX];
+    int n_vessels;
+    ht_vessel_spec *vessels;
+
+    /* boundaries */
+    int n_inlets;
+    ht_inlet_spec *inlets;
+    int n_outlets;
+    ht_outlet_spec *outlets;
+
+    /* numerics */
+    double cfl;                /* (0, 1], default 0.9 */
+    double dx;                 /* m, target cell size when a vessel gives no n_cells */
+    int min_cells;             /* per vessel, default 4 */
+    ht_limiter_kind limiter;   /* for A and Q, default minmod */
+    ht_limiter_kind tracer_limiter; /* default superbee: keeps the watershed front sharp */
+    double junction_tol;       /* relative residual, default 1e-12 */
+    int junction_maxit;        /* default 50 */
+    int tracer;                /* 1: transport the ECMO fraction (default 1) */
+    double p_init;             /* Pa, initial pressure everywhere (default: p_ref of vessel 0) */
+
+    /* run */
+    double period;             /* s, cardiac period (from the inlet waveform if not given) */
+    int cycles;                /* default 10 */
+    double t_end;              /* s; > 0 overrides cycles * period */
+    double conv_tol;           /* periodic-state tolerance (relative), default 1e-3 */
+
+    /* output */
+    double out_interval;       /* s between field samples, default period/100 */
+    int n_probes;
+    ht_probe_spec *probes;
+
+    /* the resolved input (case + mesh + inlet files as read), stored in /config */
+    char *config_text;
+} ht_case;
+
+/* Load a case file (own format, or an openBF network recognised by its `network:` list).
+ * `sets` are "key.path=value" overrides applied before interpretation.
+ * Returns 0 on success; on error fills err and returns 2 (the CLI's bad-input status). */
+int ht_case_load(const char *path, const char *const *sets, int n_sets, ht_case *c, ht_error *err);
+void ht_case_free(ht_case *c);
+
+/* Parse a quantity with units ("12 cm", "80 mmHg", "3.5 L/min"; a bare number is SI) into SI.
+ * `dim` names the expected dimension: "length", "pressure", "flow", "time", "density",
+ * "viscosity", "resistance", "compliance", "area", "volume", "velocity", "dimensionless".
+ * Returns 0 on success; on failure writes a message naming what was expected into msg. */
+int ht_units_parse(const char *text, const char *dim, double *value, char *msg, size_t msglen);
+
+#endif

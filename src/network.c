@@ -1,0 +1,347 @@
+#include "network.h"
+#include "tubelaw.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALLOC(p, count)                                                     \
+    do {                                                                    \
+        (p) = calloc((size_t)((count) > 0 ? (count) : 1), sizeof *(p));     \
+        if (!(p)) goto oom;                                                 \
+    } while (0)
+
+static int vessel_cells(const ht_case *c, const ht_vessel_spec *v)
+{
+    if (v->n_cells > 0) return v->n_cells;
+    int m = (int)ceil(v->length / c->dx - 1e-9);
+    return m < c->min_cells ? c->min_cells : m;
+}
+
+/* Resample a polyline at fractions s in [0, 1] of its arc length. */
+static void polyline_at(const double *pts, int np, double s, double out[3])
+{
+    double total = 0;
+    for (int k = 1; k < np; ++k) {
+        double d2 = 0;
+        for (int a = 0; a < 3; ++a) d2 += (pts[3 * k + a] - pts[3 * k - 3 + a]) * (pts[3 * k + a] - pts[3 * k - 3 + a]);
+        total += sqrt(d2);
+    }
+    double target = s * total, run = 0;
+    for (int k = 1; k < np; ++k) {
+        double d2 = 0;
+        for (int a = 0; a < 3; ++a) d2 += (pts[3 * k + a] - pts[3 * k - 3 + a]) * (pts[3 * k + a] - pts[3 * k - 3 + a]);
+        double seg = sqrt(d2);
+        if (run + seg >= target || k == np - 1) {
+            double f = seg > 0 ? (target - run) / seg : 0;
+            if (f > 1) f = 1;
+            if (f < 0) f = 0;
+            for (int a = 0; a < 3; ++a) out[a] = pts[3 * k - 3 + a] + f * (pts[3 * k + a] - pts[3 * k - 3 + a]);
+            return;
+        }
+        run += seg;
+    }
+    for (int a = 0; a < 3; ++a) out[a] = pts[a];
+}
+
+/* A layout for vessels without centreline points, so ParaView still shows a tree: walk
+ * from the inlet, each vessel a straight line; the first child continues its parent's
+ * direction, the others fan out in the x-z plane. */
+static int generated_layout(const ht_case *c, double *node_pos, double *vdir)
+{
+    int nn = c->n_nodes, nv = c->n_vessels;
+    char *placed = calloc((size_t)nn, 1);
+    int *queue = calloc((size_t)nn, sizeof *queue);
+    double *ndir = calloc((size_t)nn * 3, sizeof *ndir);
+    if (!placed || !queue || !ndir) {
+        free(placed);
+        free(queue);
+        free(ndir);
+        return -1;
+    }
+    int root = c->vessels[c->inlets[0].vessel].node_from;
+    int head = 0, tail = 0;
+    placed[root] = 1;
+    node_pos[3 * root] = node_pos[3 * root + 1] = node_pos[3 * root + 2] = 0;
+    ndir[3 * root + 2] = -1;
+    queue[tail++] = root;
+    while (head < tail) {
+        int nd = queue[head++];
+        int k = 0;
+        for (int v = 0; v < nv; ++v) {
+            const ht_vessel_spec *vs = &c->vessels[v];
+            int other;
+            double sgn;
+            if (vs->node_from == nd) { other = vs->node_to; sgn = 1; }
+            else if (vs->node_to == nd) { other = vs->node_from; sgn = -1; }
+            else continue;
+            if (placed[other]) continue;
+            double ang = k == 0 ? 0 : ((k % 2) ? 1 : -1) * ((k + 1) / 2) * 0.6;
+            double dx = ndir[3 * nd], dz = ndir[3 * nd + 2];
+            double d[3] = {dx * cos(ang) - dz * sin(ang), 0, dx * sin(ang) + dz * cos(ang)};
+            for (int a = 0; a < 3; ++a) {
+                node_pos[3 * other + a] = node_pos[3 * nd + a] + d[a] * vs->length;
+                ndir[3 * other + a] = d[a];
+                vdir[3 * v + a] = sgn * d[a];
+            }
+            placed[other] = 1;
+            queue[tail++] = other;
+            ++k;
+        }
+    }
+    free(placed);
+    free(queue);
+    free(ndir);
+    return 0;
+}
+
+int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
+{
+    memset(nw, 0, sizeof *nw);
+    int nv = c->n_vessels;
+    ht_net *n = &nw->net;
+    double *node_pos = NULL, *vdir = NULL;
+
+    ALLOC(nw->vessel_first, nv);
+    ALLOC(nw->vessel_n, nv);
+    ALLOC(nw->vessel_dx, nv);
+    ALLOC(nw->vessel_fric, nv);
+    ALLOC(nw->vessel_p0, nv);
+    ALLOC(nw->vessel_names, nv);
+    int nc = 0;
+    for (int v = 0; v < nv; ++v) {
+        const ht_vessel_spec *vs = &c->vessels[v];
+        nw->vessel_first[v] = nc;
+        nw->vessel_n[v] = vessel_cells(c, vs);
+        nw->vessel_dx[v] = vs->length / nw->vessel_n[v];
+        nw->vessel_fric[v] = 2 * (c->zeta + 2) * HT_PI * c->mu / c->rho;
+        nw->vessel_p0[v] = vs->p_ref;
+        nw->vessel_names[v] = vs->name;
+        nc += nw->vessel_n[v];
+    }
+    ALLOC(nw->cell_vessel, nc);
+    ALLOC(nw->sqrtA0, nc);
+    ALLOC(nw->K, nc);
+    ALLOC(nw->x, nc);
+    ALLOC(nw->A_init, nc);
+    for (int v = 0; v < nv; ++v) {
+        const ht_vessel_spec *vs = &c->vessels[v];
+        double p_init = c->p_init;
+        for (int j = 0; j < nw->vessel_n[v]; ++j) {
+            int i = nw->vessel_first[v] + j;
+            double xc = (j + 0.5) * nw->vessel_dx[v];
+            double r = vs->r_prox + (vs->r_dist - vs->r_prox) * xc / vs->length;
+            double A0 = HT_PI * r * r;
+            double h = vs->h > 0 ? vs->h : ht_empirical_thickness(r);
+            nw->cell_vessel[i] = v;
+            nw->x[i] = xc;
+            nw->sqrtA0[i] = sqrt(A0);
+            nw->K[i] = ht_stiffness(vs->E, h, A0);
+            double s = ht_sqrtA_from_p(p_init, nw->sqrtA0[i], nw->K[i], vs->p_ref);
+            if (!(s > 0)) {
+                snprintf(err->msg, sizeof err->msg,
+                         "%s:%d: vessel '%s': initial pressure %.6g Pa collapses the vessel "
+                         "(below its collapse pressure); raise numerics.initial_pressure",
+                         vs->file, vs->line, vs->name, p_init);
+                goto fail;
+            }
+            nw->A_init[i] = s * s;
+        }
+    }
+
+    /* inlets and outlets */
+    ALLOC(nw->inlets, c->n_inlets);
+    for (int k = 0; k < c->n_inlets; ++k) {
+        const ht_inlet_spec *is = &c->inlets[k];
+        ht_inlet *in = &nw->inlets[k];
+        in->cell = nw->vessel_first[is->vessel];
+        in->face = in->cell + is->vessel;
+        in->kind = is->kind == HT_INLET_PRESSURE ? HT_BC_PRESSURE : HT_BC_FLOW;
+        in->wave = is->wave;
+        in->tracer = is->tracer;
+    }
+    ALLOC(nw->outlets, c->n_outlets);
+    ALLOC(nw->pc_init, c->n_outlets);
+    for (int k = 0; k < c->n_outlets; ++k) {
+        const ht_outlet_spec *os = &c->outlets[k];
+        ht_outlet *o = &nw->outlets[k];
+        int v = os->vessel;
+        o->cell = nw->vessel_first[v] + nw->vessel_n[v] - 1;
+        o->face = o->cell + v + 1;
+        o->kind = os->kind == HT_OUTLET_REFLECTION ? HT_OUT_REFLECTION
+                  : os->kind == HT_OUTLET_RESISTANCE ? HT_OUT_RESISTANCE : HT_OUT_WINDKESSEL;
+        o->R1 = os->R1;
+        o->C = os->C;
+        o->R2 = os->R2;
+        o->p_out = os->p_out;
+        o->Rt = os->Rt;
+        /* start the compliance at the pressure the network starts at, so the first beat
+         * does not begin with a discharge transient */
+        nw->pc_init[k] = os->R2 > 0 ? c->p_init : os->p_out;
+    }
+
+    /* junctions: every node with two or more vessel ends */
+    ALLOC(nw->junc_off, c->n_nodes + 1);
+    int n_ends = 2 * nv;
+    ALLOC(nw->jend_cell, n_ends);
+    ALLOC(nw->jend_face, n_ends);
+    ALLOC(nw->jend_sign, n_ends);
+    int nj = 0, ne = 0;
+    for (int nd = 0; nd < c->n_nodes; ++nd) {
+        int deg = 0;
+        for (int v = 0; v < nv; ++v) deg += (c->vessels[v].node_from == nd) + (c->vessels[v].node_to == nd);
+        if (deg < 2) continue;
+        if (deg > HT_JUNCTION_MAX) {
+            snprintf(err->msg, sizeof err->msg,
+                     "%s: node '%s' joins %d vessel ends; at most %d are supported", c->path,
+                     c->node_names[nd], deg, HT_JUNCTION_MAX);
+            goto fail;
+        }
+        nw->junc_off[nj] = ne;
+        for (int v = 0; v < nv; ++v) {
+            if (c->vessels[v].node_to == nd) {
+                int cell = nw->vessel_first[v] + nw->vessel_n[v] - 1;
+                nw->jend_cell[ne] = cell;
+                nw->jend_face[ne] = cell + v + 1;
+                nw->jend_sign[ne] = 1;
+                ++ne;
+            }
+            if (c->vessels[v].node_from == nd) {
+                int cell = nw->vessel_first[v];
+                nw->jend_cell[ne] = cell;
+                nw->jend_face[ne] = cell + v;
+                nw->jend_sign[ne] = -1;
+                ++ne;
+            }
+        }
+        ++nj;
+    }
+    nw->junc_off[nj] = ne;
+
+    /* probes */
+    ALLOC(nw->probe_cell, c->n_probes);
+    ALLOC(nw->probe_w, c->n_probes);
+    ALLOC(nw->probe_names, c->n_probes);
+    for (int k = 0; k < c->n_probes; ++k) {
+        const ht_probe_spec *ps = &c->probes[k];
+        int v = ps->vessel, m = nw->vessel_n[v];
+        double dx = nw->vessel_dx[v];
+        double s = ps->x / dx - 0.5; /* position in cell-centre units */
+        int j = (int)floor(s);
+        double wgt = s - j;
+        if (j < 0) { j = 0; wgt = 0; }
+        if (j >= m - 1) { j = m - 1; wgt = 0; }
+        nw->probe_cell[k] = nw->vessel_first[v] + j;
+        nw->probe_w[k] = wgt;
+        nw->probe_names[k] = ps->name;
+    }
+
+    /* geometry: n + 1 points per vessel along its centreline */
+    nw->n_points = nc + nv;
+    ALLOC(nw->points, 3 * nw->n_points);
+    ALLOC(nw->segments, 2 * nc);
+    ALLOC(node_pos, 3 * c->n_nodes);
+    ALLOC(vdir, 3 * nv);
+    int need_layout = 0;
+    for (int v = 0; v < nv; ++v) need_layout |= c->vessels[v].n_points < 2;
+    if (need_layout && generated_layout(c, node_pos, vdir)) goto oom;
+    for (int v = 0; v < nv; ++v) {
+        const ht_vessel_spec *vs = &c->vessels[v];
+        int m = nw->vessel_n[v], p0i = nw->vessel_first[v] + v;
+        for (int j = 0; j <= m; ++j) {
+            double *pt = &nw->points[3 * (p0i + j)];
+            double s = (double)j / m;
+            if (vs->n_points >= 2) {
+                polyline_at(vs->points, vs->n_points, s, pt);
+            } else {
+                for (int a = 0; a < 3; ++a) pt[a] = node_pos[3 * vs->node_from + a] + vdir[3 * v + a] * s * vs->length;
+            }
+        }
+        for (int j = 0; j < m; ++j) {
+            nw->segments[2 * (nw->vessel_first[v] + j)] = p0i + j;
+            nw->segments[2 * (nw->vessel_first[v] + j) + 1] = p0i + j + 1;
+        }
+    }
+    free(node_pos);
+    free(vdir);
+
+    n->n_cells = nc;
+    n->n_vessels = nv;
+    n->n_faces = nc + nv;
+    n->rho = c->rho;
+    n->alpha = c->alpha;
+    n->cfl = c->cfl;
+    n->limiter = (int)c->limiter;
+    n->tracer_limiter = (int)c->tracer_limiter;
+    n->tracer = c->tracer;
+    n->cell_vessel = nw->cell_vessel;
+    n->vessel_first = nw->vessel_first;
+    n->vessel_n = nw->vessel_n;
+    n->vessel_dx = nw->vessel_dx;
+    n->vessel_fric = nw->vessel_fric;
+    n->vessel_p0 = nw->vessel_p0;
+    n->sqrtA0 = nw->sqrtA0;
+    n->K = nw->K;
+    n->n_inlets = c->n_inlets;
+    n->inlets = nw->inlets;
+    n->n_outlets = c->n_outlets;
+    n->outlets = nw->outlets;
+    n->n_junctions = nj;
+    n->junc_off = nw->junc_off;
+    n->jend_cell = nw->jend_cell;
+    n->jend_face = nw->jend_face;
+    n->jend_sign = nw->jend_sign;
+    n->junction_tol = c->junction_tol;
+    n->junction_maxit = c->junction_maxit;
+    n->n_probes = c->n_probes;
+    n->probe_cell = nw->probe_cell;
+    n->probe_w = nw->probe_w;
+    return 0;
+
+oom:
+    snprintf(err->msg, sizeof err->msg, "%s: out of memory building the network", c->path);
+fail:
+    free(node_pos);
+    free(vdir);
+    ht_network_free(nw);
+    return 2;
+}
+
+void ht_network_free(ht_network *nw)
+{
+    if (!nw) return;
+    free(nw->cell_vessel);
+    free(nw->vessel_first);
+    free(nw->vessel_n);
+    free(nw->vessel_dx);
+    free(nw->vessel_fric);
+    free(nw->vessel_p0);
+    free(nw->sqrtA0);
+    free(nw->K);
+    free(nw->inlets);
+    free(nw->outlets);
+    free(nw->junc_off);
+    free(nw->jend_cell);
+    free(nw->jend_face);
+    free(nw->jend_sign);
+    free(nw->probe_cell);
+    free(nw->probe_w);
+    free(nw->points);
+    free(nw->segments);
+    free(nw->x);
+    free((void *)nw->vessel_names);
+    free((void *)nw->probe_names);
+    free(nw->A_init);
+    free(nw->pc_init);
+    memset(nw, 0, sizeof *nw);
+}
+
+void ht_network_where(const ht_network *nw, const ht_case *c, int cell, char *buf, size_t len)
+{
+    if (cell < 0 || cell >= nw->net.n_cells) {
+        snprintf(buf, len, "cell %d", cell);
+        return;
+    }
+    int v = nw->cell_vessel[cell];
+    snprintf(buf, len, "vessel '%s' at x = %.2f cm (cell %d of %d)", c->vessels[v].name,
+             100 * nw->x[cell], cell - nw->vessel_first[v], nw->vessel_n[v]);
+}
