@@ -53,7 +53,7 @@ typedef struct {
     double x;                  /* m from the vessel start */
 } ht_probe_spec;
 
-typedef enum { HT_LIMITER_MINMOD = 0, HT_LIMITER_MC, HT_LIMITER_SUPERBEE } ht_limiter_kind;
+typedef enum { HT_LIMITER_MINMOD = 0, HT_LIMITER_MC, HT_LIMITER_SUPERBEE, HT_LIMITER_NONE } ht_limiter_kind;
 
 typedef struct {
     char name[HT_NAME_MAX];
