@@ -1,0 +1,149 @@
+"""Command-line tests: help, check, a full run and its output layout, --set, bad input
+(exit 2 with the expected message), a failing run (exit 1, message names vessel, position
+and time, the file written so far stays readable), and an openBF network run unchanged.
+
+Run by CTest with HEMOTREE set to the executable; `python3 -m pytest tests/test_cli.py`.
+"""
+import glob
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+
+import h5py
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXE = os.environ.get("HEMOTREE", os.path.join(HERE, "..", "build", "hemotree"))
+TINY = os.path.join(HERE, "data", "cli", "tiny.yaml")
+
+
+def run(*args, **kw):
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=600, **kw)
+
+
+@pytest.fixture(scope="module")
+def tiny_out(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tiny")
+    out = str(d / "tiny.h5")
+    r = run("run", TINY, "-o", out)
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+
+def test_help():
+    for args in (["--help"], ["run", "--help"], ["check", "--help"]):
+        r = run(*args)
+        assert r.returncode == 0
+        assert "usage: hemotree" in r.stdout
+    assert "--set" in run("run", "--help").stdout
+    assert run().returncode == 2
+    assert run("frobnicate").returncode == 2
+    assert run("run", TINY, "--cycles", "zero").returncode == 2
+
+
+def test_check_summary():
+    r = run("check", TINY)
+    assert r.returncode == 0, r.stderr
+    assert "3 vessels" in r.stdout and "1 junctions" in r.stdout
+    assert "windkessel" in r.stdout and "resistance" in r.stdout
+
+
+def test_output_layout(tiny_out):
+    out, r = tiny_out
+    assert "periodic state" in r.stdout
+    with h5py.File(out, "r") as f:
+        t = f["/time"][:]
+        # 2 cycles of 0.8 s at 8 ms: 200 intervals + the initial state
+        assert len(t) == 201
+        assert np.allclose(np.diff(t), 0.008, rtol=1e-9)
+        ncell = f["/mesh/segments"].shape[0]
+        assert ncell == 50 + 40 + 40
+        for name, unit in (("pressure", "Pa"), ("flow", "m^3/s"), ("area", "m^2"),
+                           ("velocity", "m/s"), ("ecmo_fraction", "1")):
+            ds = f["/fields/" + name]
+            assert ds.shape == (201, ncell), name
+            assert ds.dtype == np.float64
+            assert ds.chunks is not None and ds.compression is not None
+            a = ds.attrs["units"]
+            assert (a.decode() if isinstance(a, bytes) else a) == unit
+        assert f["/mesh/points"].shape[1] == 3
+        assert f["/mesh/vessel_id"].shape == (ncell,)
+        names = [n.decode() if isinstance(n, bytes) else n for n in f["/mesh/vessel_names"][:]]
+        assert names == ["parent", "left", "right"]
+        x = f["/mesh/x"][:]
+        assert abs(x[0] - 0.001) < 1e-12  # first cell centre, dx = 2 mm
+        p = f["/fields/pressure"]
+        # physiological range for this tiny network: between 40 and 200 mmHg after a cycle
+        assert 40 * 133.3 < p[150, :].min() and p[150, :].max() < 200 * 133.3
+        c = f["/fields/ecmo_fraction"][-1, :]
+        assert c.min() >= -1e-12 and c.max() <= 1 + 1e-12 and c.max() > 0.99
+        for probe in ("parent_mid", "left_end"):
+            g = f["/probes/" + probe]
+            n = g["time"].shape[0]
+            assert n > 201 and all(g[k].shape == (n,) for k in ("pressure", "flow", "area"))
+            assert g["time"][-1] == pytest.approx(1.6)
+        cfg = f["/config/input"][()]
+        cfg = cfg.decode() if isinstance(cfg, bytes) else cfg
+        assert "name: tiny" in cfg
+        vol = f["/metrics/volume"]
+        assert abs(vol["imbalance"][0]) <= 1e-12 * vol["inflow"][0]
+    xdmf = out[:-3] + ".xdmf"
+    root = ET.parse(xdmf).getroot()
+    grids = root.findall(".//Grid[@GridType='Uniform']")
+    assert len(grids) == 201
+
+
+def test_set_override(tmp_path):
+    out = str(tmp_path / "one.h5")
+    r = run("run", TINY, "-o", out, "--set", "run.cycles=1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        assert f["/time"].shape[0] == 101
+    r = run("run", TINY, "-o", out, "--cycles", "1", "--set", "blood.viscosity=banana")
+    assert r.returncode == 2 and "viscosity" in r.stderr
+
+
+def bad_files():
+    return sorted(glob.glob(os.path.join(HERE, "data", "bad", "*.yaml")))
+
+
+@pytest.mark.parametrize("path", bad_files(), ids=os.path.basename)
+def test_bad_input(path):
+    with open(path) as fh:
+        first = fh.readline()
+    m = re.match(r"#\s*expect:\s*(.+)", first)
+    assert m, "bad-input file must start with '# expect: <message>'"
+    r = run("check", path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert m.group(1).strip() in r.stderr, r.stderr
+    assert os.path.basename(path) in r.stderr  # the message names the file
+
+
+def test_failure_keeps_output(tmp_path):
+    out = str(tmp_path / "fail.h5")
+    # a suction of 2 L/s through an 8 mm artery empties it within a fraction of a second
+    r = run("run", TINY, "-o", out, "--set", "inlet.fourier.mean=-2 L/s")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert re.search(r"run failed at t = [0-9.]+ s", r.stderr), r.stderr
+    assert re.search(r"vessel '\w+' at x = [0-9.]+ cm", r.stderr), r.stderr
+    with h5py.File(out, "r") as f:
+        n = f["/time"].shape[0]
+        assert n >= 1
+        assert f["/fields/pressure"].shape[0] == n
+        status = f.attrs["status"]
+        status = status.decode() if isinstance(status, bytes) else status
+        assert status.startswith("run failed")
+
+
+def test_openbf_unchanged(tmp_path):
+    src = os.path.join(HERE, "data", "openbf", "cca", "cca.yaml")
+    if not os.path.exists(src):
+        pytest.fail("tests/data/openbf/cca/cca.yaml missing")
+    out = str(tmp_path / "cca.h5")
+    r = run("run", src, "-o", out, "--cycles", "1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        p = f["/fields/pressure"][-1, :]
+        assert np.all(np.isfinite(p))
