@@ -98,6 +98,16 @@ HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
     return ht_max(fabs(lm), fabs(lp)) / n->vessel_dx[n->cell_vessel[i]];
 }
 
+/* The step from the largest rate (CFL), shortened to land exactly on clk->t_stop rather
+ * than leave a sliver step behind it. */
+HT_HD real ht_dt_from_rate(real cfl, real rate, const ht_clock *clk)
+{
+    real left = clk->t_stop - clk->t;
+    real dt = rate > 0 ? cfl / rate : left;
+    if (dt >= left * (1 - 1e-9)) dt = left;
+    return dt;
+}
+
 /* One RK stage for cell i: out = a * base + b * (in + dt L(in)).
  * Stage 0: a = 0, b = 1; stage 1: a = b = 1/2 (SSP-RK2, Shu & Osher). Friction is part of
  * L, so the source is second-order in time too. Returns HT_OK or a failure code; when

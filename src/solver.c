@@ -1,6 +1,7 @@
 #include "solver.h"
 #include "cpu/step_cpu.h"
 #include "step.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,9 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
 void ht_solver_free(ht_solver *s)
 {
     if (!s) return;
+#ifdef HT_HAVE_CUDA
+    ht_cuda_destroy(s->gpu);
+#endif
     free(s->buf);
     free(s->pt);
     free(s->pp);
@@ -79,11 +83,59 @@ static int sample_probes(ht_solver *s)
     return 0;
 }
 
+int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
+{
+#ifdef HT_HAVE_CUDA
+    if (s->backend == 1) return 0;
+    /* the device clock starts at t = 0 and its volume accounts at zero */
+    if (s->clk.step != 0 || s->clk.t != 0) {
+        snprintf(err, len, "the CUDA backend must be chosen before the first step");
+        return -1;
+    }
+    if (!ht_cuda_available(err, len)) return -1;
+    if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, &s->gpu, err, len)) return -1;
+    s->backend = 1;
+    return 0;
+#else
+    (void)s;
+    snprintf(err, len, "this build has no CUDA backend");
+    return -1;
+#endif
+}
+
+#ifdef HT_HAVE_CUDA
+/* The CUDA backend steps, chooses dt and samples probes on the device; here its probe rows
+ * join the solver's buffers, and the state the driver reads (U, outlet pressures, volume
+ * accounts) is copied back. */
+static int advance_cuda(ht_solver *s, double t_stop)
+{
+    size_t np = (size_t)s->nw->net.n_probes, cnt = 0;
+    const double *t = NULL, *p = NULL, *q = NULL, *a = NULL;
+    char err[512];
+    int code = ht_cuda_advance(s->gpu, t_stop, &s->clk, &cnt, &t, &p, &q, &a, err, sizeof err);
+    if (code >= 0 && np > 0 && cnt > 0) {
+        if (probe_reserve(s, s->pn + cnt)) return HT_FAIL_NONFINITE;
+        memcpy(s->pt + s->pn, t, cnt * sizeof *t);
+        memcpy(s->pp + s->pn * np, p, cnt * np * sizeof *p);
+        memcpy(s->pq + s->pn * np, q, cnt * np * sizeof *q);
+        memcpy(s->pa + s->pn * np, a, cnt * np * sizeof *a);
+        s->pn += cnt;
+    }
+    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.vol_in, s->w.vol_out, err, sizeof err))
+        code = -1;
+    if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);
+    return code;
+}
+#endif
+
 int ht_solver_advance(ht_solver *s, double t_stop)
 {
     const ht_net *n = &s->nw->net;
     if (s->clk.step == 0 && s->pn == 0 && sample_probes(s)) return HT_FAIL_NONFINITE;
     s->clk.t_stop = t_stop;
+#ifdef HT_HAVE_CUDA
+    if (s->backend == 1) return advance_cuda(s, t_stop);
+#endif
     while (s->clk.t < t_stop) {
         s->clk.dt = ht_cpu_dt(n, &s->U, &s->clk);
         if (!(s->clk.dt > 0)) {

@@ -5,6 +5,9 @@
 #define HT_SOLVER_H
 #include <stddef.h>
 #include "network.h"
+#ifdef HT_HAVE_CUDA
+#include "cuda/backend_cuda.h"
+#endif
 
 typedef struct {
     const ht_network *nw;       /* borrowed */
@@ -15,12 +18,23 @@ typedef struct {
     /* probe samples since the last drain: [n][n_probes] each */
     size_t pn, pcap;
     double *pt, *pp, *pq, *pa;
+#ifdef HT_HAVE_CUDA
+    int backend;                /* 0 cpu, 1 cuda (ht_solver_use_cuda) */
+    ht_cuda *gpu;               /* the device copy when backend == 1 */
+#endif
 } ht_solver;
 
 int ht_solver_init(ht_solver *s, const ht_network *nw);   /* 0 or -1 (out of memory) */
 void ht_solver_free(ht_solver *s);
 
-/* Step until clk.t == t_stop. Returns HT_OK or the failure code (details in s->clk). */
+/* Run on the CUDA backend from now on: copies the network and the current (initial) state
+ * to the device. Call before the first step. Returns 0, or nonzero with a message in err
+ * (no usable device, or a build without CUDA). */
+int ht_solver_use_cuda(ht_solver *s, char *err, size_t len);
+
+/* Step until clk.t == t_stop. Returns HT_OK or the failure code (details in s->clk); -1 when
+ * the CUDA backend hit a CUDA runtime error (message on stderr). With the CUDA backend, s->U
+ * and the pressures and volume accounts of s->w are copied back before it returns. */
 int ht_solver_advance(ht_solver *s, double t_stop);
 
 /* Blood volume stored in the vessels, m^3. */

@@ -3,19 +3,19 @@
 #include "../boundary.h"
 #include "../junction.h"
 
+/* Below this many cells a parallel region costs more than the loop it splits (a fork/join
+ * is microseconds; a cell update tens of nanoseconds). */
+#define HT_OMP_MIN_CELLS 4096
+
 real ht_cpu_dt(const ht_net *n, const ht_state *U, const ht_clock *clk)
 {
     real rate = 0;
-#pragma omp parallel for reduction(max : rate) schedule(static)
+#pragma omp parallel for reduction(max : rate) schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
     for (int i = 0; i < n->n_cells; ++i) {
         real r = ht_cell_rate(n, U, i);
         if (r > rate) rate = r;
     }
-    real dt = rate > 0 ? n->cfl / rate : clk->t_stop - clk->t;
-    real left = clk->t_stop - clk->t;
-    /* land exactly on t_stop rather than leave a sliver step behind it */
-    if (dt >= left * (1 - 1e-9)) dt = left;
-    return dt;
+    return ht_dt_from_rate(n->cfl, rate, clk);
 }
 
 static void record_fail(ht_clock *clk, int code, int index, real t)
@@ -31,7 +31,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
                  ht_work *w, ht_clock *clk, int s, real t, real dt, real a, real b)
 {
     int nc = n->n_cells;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
     for (int i = 0; i < nc; ++i) ht_reconstruct_cell(n, in, w, i);
 
     /* boundaries are few and cheap; run serially so failures are recorded in order */
@@ -50,12 +50,12 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     }
     if (clk->fail) return clk->fail;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
     for (int i = 0; i < nc; ++i)
         if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
 
     int bad_cell = nc, bad_code = HT_OK;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
     for (int i = 0; i < nc; ++i) {
         int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
         if (code) {
@@ -72,7 +72,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
 
 static void copy_state(const ht_net *n, const ht_state *src, ht_state *dst)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
     for (int i = 0; i < n->n_cells; ++i) {
         dst->A[i] = src->A[i];
         dst->Q[i] = src->Q[i];

@@ -1,0 +1,789 @@
+/* CUDA backend: the step of kernels/cpu/step_cpu.c, run entirely on the device.
+ *
+ * Single source (DESIGN.md section 3): every kernel below is a thin __global__ wrapper around
+ * a function of kernels/step.h, boundary.h or junction.h; no arithmetic of the scheme is
+ * written here. The only numbers computed in this file are the time-step bookkeeping that
+ * the CPU path does in ht_solver_advance (solver.c): t += dt and landing on t_stop, mirrored
+ * operation for operation in k_step_end; dt itself comes from step.h's ht_dt_from_rate.
+ *
+ * One step is this fixed sequence of launches (the CPU's phase order, per RK stage:
+ * reconstruct every cell; inlets, outlets, junctions; interior fluxes; update every cell):
+ *
+ *   k_begin        U0 = U, pc0 = pc, cell rates -> exact max -> dt (last block)
+ *   stage 0        k_reconstruct(U), k_boundary, k_interior, k_update(U -> U1), k_stage_end
+ *   stage 1        k_reconstruct(U1), k_boundary, k_interior, k_update(U1, U0 -> U)
+ *   k_step_end     record failures, t += dt, step++, land on t_stop, sample probes
+ *
+ * The clock (t, dt, t_stop, step, failure) lives on the device in a control block. Every
+ * kernel first asks whether the run is done (t >= t_stop or a failure recorded) and returns
+ * at once if so. That makes a step a no-op once the target time is reached, so the host can
+ * launch a fixed chunk of steps without looking at the clock in between.
+ *
+ * Why a CUDA graph: a single network of a few hundred cells is launch- and latency-bound.
+ * A step is 11 dependent kernels, each only a few microseconds of work; launched one by one
+ * from the host, each costs a host API call and a host-to-GPU round of scheduling, and a
+ * per-step clock check would add a synchronisation. The chunk (HT_CHUNK_BIG steps, ~700
+ * kernel nodes) is captured once into a graph with stream capture, instantiated once, and
+ * replayed: the GPU then chains the kernels back to back with no host involvement. After a
+ * replay the host copies the control block back (one small device-to-host copy and one
+ * synchronisation per chunk) and repeats until the clock reaches t_stop or a failure is
+ * recorded. Steps after t_stop inside a chunk cost an empty kernel each; a smaller graph
+ * (HT_CHUNK_SMALL steps) is used when the last dt says that few steps are left before
+ * t_stop, so the tail of an output interval wastes little. (CUDA 12.4+ conditional WHILE
+ * nodes could remove the per-chunk synchronisation; the fixed chunk works on any driver.)
+ *
+ * Measured on an H100 (tests' tree network, Fourier inflow, output every 8 ms): 225 cells
+ * ~75-85 us per step (the single-threaded CPU backend: ~35-50 us), 2250 cells ~74 us
+ * (CPU ~300-500 us), 22500 cells ~58 us (CPU ~5 ms). Per step the time is the latency of
+ * the 11 kernels, the boundary kernel (serial Newton solves) the longest at ~19 us; a
+ * persistent single-block kernel for small networks and ensembles is the next step.
+ *
+ * Failures: the CPU records the first failure in its serial order (inlets, then outlets,
+ * then junctions; for the cell update the lowest failing cell). To reproduce that order
+ * exactly regardless of thread scheduling, each failing thread posts a 64-bit key
+ * (order << 32 | code) with atomicMin: the lowest order wins, and its code travels with it,
+ * so the code and the index always belong to the same failure. A one-thread kernel at the
+ * end of each stage commits the key into the clock (first failure wins, as record_fail).
+ */
+#include "backend_cuda.h"
+#include "../step.h"
+#include "../boundary.h"
+#include "../junction.h"
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HT_CUDA_BS 128        /* threads per block: cells, faces, probes (boundaries: 1) */
+#define HT_CHUNK_BIG 64       /* steps per replay of the big graph */
+#define HT_CHUNK_SMALL 8      /* steps per replay of the small graph (tail of an interval) */
+#define HT_KEY_NONE 0xffffffffffffffffULL
+
+/* The device-side control block: the clock and the bookkeeping of reductions/failures. */
+typedef struct {
+    ht_clock clk;
+    unsigned long long rate_bits;  /* max cell rate of this step, as the bits of a double >= 0 */
+    unsigned long long bkey;       /* lowest failing boundary: (order << 32) | code */
+    unsigned long long ckey;       /* lowest failing cell: (cell << 32) | code */
+    unsigned int blocks_done;      /* k_begin's last-block counter */
+    int nsamp;                     /* probe rows written in the current chunk */
+} ht_dctl;
+
+/* Device buffers for the probe samples of one chunk. */
+typedef struct {
+    double *t, *p, *q, *a;         /* [cap], [cap][n_probes] */
+    int cap;
+} ht_dprobe;
+
+struct ht_cuda {
+    ht_net d;                      /* the network with device pointers (passed by value) */
+    int n_ends;                    /* junction ends */
+    ht_state U;                    /* device */
+    ht_work w;                     /* device */
+    real *state_buf;               /* one device allocation behind U and w */
+    ht_dctl *ctl;                  /* device */
+    ht_dctl *hctl;                 /* pinned host mirror of ctl, current after every chunk */
+    ht_dprobe dp;                  /* device probe rows of one chunk */
+    double *st, *sp, *sq, *sa;     /* pinned staging for one chunk's probe rows */
+    double *ot, *op, *oq, *oa;     /* host: probe rows of the current advance call */
+    size_t on, ocap;
+    void **allocs;                 /* device allocations for the network arrays */
+    int n_allocs, cap_allocs;
+    cudaStream_t stream;
+    int have_stream;
+    cudaGraphExec_t exec[2];       /* [0] big chunk, [1] small chunk */
+    int chunk[2];
+};
+
+/* ------------------------------------------------------------------ error handling */
+
+static void cu_msg(char *err, size_t len, const char *file, int line, const char *what,
+                   cudaError_t e)
+{
+    if (err && len)
+        snprintf(err, len, "%s:%d: %s: %s (%s)", file, line, what, cudaGetErrorString(e),
+                 cudaGetErrorName(e));
+}
+
+/* Check a CUDA call: on error, write file, line, call and the error string into err and
+ * jump to the function's `fail` label (which returns -1 after cleaning up). */
+#define CU(call)                                                        \
+    do {                                                                \
+        cudaError_t e_ = (call);                                        \
+        if (e_ != cudaSuccess) {                                        \
+            cu_msg(err, len, __FILE__, __LINE__, #call, e_);            \
+            goto fail;                                                  \
+        }                                                               \
+    } while (0)
+
+/* After every launch: configuration errors surface here (errors while a kernel runs surface
+ * at the next synchronisation, cudaStreamSynchronize in ht_cuda_advance). */
+#define CU_LAUNCH(name)                                                 \
+    do {                                                                \
+        cudaError_t e_ = cudaGetLastError();                            \
+        if (e_ != cudaSuccess) {                                        \
+            cu_msg(err, len, __FILE__, __LINE__, "launch of " #name, e_); \
+            goto fail;                                                  \
+        }                                                               \
+    } while (0)
+
+/* ------------------------------------------------------------------ device helpers */
+
+/* Nothing more to do this chunk: target time reached or a failure recorded. Read at the
+ * entry of every kernel; the clock is only written by one-thread kernels (k_stage_end,
+ * k_step_end) and by the last block of k_begin, after every other block has read it. */
+__device__ static int clk_done(const ht_dctl *c)
+{
+    return c->clk.fail != HT_OK || !(c->clk.t < c->clk.t_stop);
+}
+
+/* The same, and no boundary failed in this stage (the CPU returns before the interior
+ * fluxes and the update when a boundary failed). */
+__device__ static int stage_done(const ht_dctl *c)
+{
+    return clk_done(c) || c->bkey != HT_KEY_NONE;
+}
+
+/* record_fail of step_cpu.c: the first failure wins. */
+__device__ static void dev_record_fail(ht_clock *clk, int code, int index, real t)
+{
+    if (clk->fail == HT_OK) {
+        clk->fail = code;
+        clk->fail_index = index;
+        clk->fail_t = t;
+    }
+}
+
+
+/* Stage time as the CPU passes it to stage(): t, then t + dt. */
+__device__ static real stage_time(const ht_clock *clk, int stage)
+{
+    return stage == 0 ? clk->t : clk->t + clk->dt;
+}
+
+/* Move this stage's failure keys into the clock, in the CPU's order: a boundary failure at
+ * the stage time (the update did not run), else the lowest failing cell at stage time + dt.
+ * One thread only. */
+__device__ static void commit_stage(const ht_net *n, ht_dctl *c, int stage)
+{
+    real t = stage_time(&c->clk, stage);
+    unsigned long long k = c->bkey;
+    if (k != HT_KEY_NONE) {
+        int b = (int)(k >> 32), code = (int)(k & 0xffffffffULL);
+        int ni = n->n_inlets, no = n->n_outlets;
+        int index = b < ni ? n->inlets[b].cell
+                  : b < ni + no ? n->outlets[b - ni].cell
+                  : n->jend_cell[n->junc_off[b - ni - no]];
+        dev_record_fail(&c->clk, code, index, t);
+        c->bkey = HT_KEY_NONE;
+    }
+    k = c->ckey;
+    if (k != HT_KEY_NONE) {
+        int i = (int)(k >> 32), code = (int)(k & 0xffffffffULL);
+        dev_record_fail(&c->clk, code, i, t + c->clk.dt);
+        c->ckey = HT_KEY_NONE;
+    }
+}
+
+/* ------------------------------------------------------------------ kernels */
+
+/* Start of a step: U0 = U, pc0 = pc (copy_state and the pc0 loop of ht_cpu_step), the CFL
+ * rate of every cell and its maximum. The maximum is exact whatever the order of the
+ * reduction (max only selects), so dt is bitwise the CPU's for the same state. Rates are
+ * >= 0 (|lambda| / dx), so their IEEE bit patterns order like the values and an integer
+ * atomicMax combines the blocks; NaN rates are skipped as the CPU's `if (r > rate)` skips
+ * them. The last block to finish turns the maximum into dt. Launched with at least
+ * max(n_cells, n_outlets) threads, HT_CUDA_BS per block. */
+__global__ void k_begin(ht_net n, ht_state U, ht_work w, ht_dctl *ctl)
+{
+    __shared__ real smax[HT_CUDA_BS];
+    __shared__ int last;
+    if (clk_done(ctl)) return;
+    int tid = threadIdx.x;
+    int i = blockIdx.x * blockDim.x + tid;
+    real r = 0;
+    if (i < n.n_cells) {
+        w.U0.A[i] = U.A[i];
+        w.U0.Q[i] = U.Q[i];
+        w.U0.C[i] = U.C[i];
+        real ri = ht_cell_rate(&n, &U, i);
+        if (ri > r) r = ri;
+    }
+    if (i < n.n_outlets) w.pc0[i] = w.pc[i];
+    smax[tid] = r;
+    __syncthreads();
+    for (int s = HT_CUDA_BS / 2; s > 0; s >>= 1) {
+        if (tid < s && smax[tid + s] > smax[tid]) smax[tid] = smax[tid + s];
+        __syncthreads();
+    }
+    if (tid == 0) {
+        if (smax[0] > 0)
+            atomicMax(&ctl->rate_bits, (unsigned long long)__double_as_longlong(smax[0]));
+        __threadfence();
+        unsigned int prev = atomicAdd(&ctl->blocks_done, 1u);
+        last = prev == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last || tid != 0) return;
+    __threadfence();
+    real rate = __longlong_as_double((long long)atomicExch(&ctl->rate_bits, 0ULL));
+    ctl->blocks_done = 0;
+    ht_clock *clk = &ctl->clk;
+    real dt = ht_dt_from_rate(n.cfl, rate, clk);
+    clk->dt = dt;
+    if (!(dt > 0)) {
+        /* as ht_solver_advance */
+        clk->fail = HT_FAIL_CFL;
+        clk->fail_index = 0;
+        clk->fail_t = clk->t;
+    }
+}
+
+/* Reconstruction of every cell from state `in`. */
+__global__ void k_reconstruct(ht_net n, ht_state in, ht_work w, const ht_dctl *ctl)
+{
+    if (clk_done(ctl)) return;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n.n_cells) return;
+    ht_reconstruct_cell(&n, &in, &w, i);
+}
+
+/* One thread per boundary, in the CPU's order: inlets, outlets, junctions. Every boundary
+ * runs even when another fails (as on the CPU: the volume accounts of all of them move).
+ * Launched as one single-thread block per boundary: inlets, outlets and junctions take
+ * different branches and serial Newton loops, which inside one warp would run one after
+ * another (measured on an H100: 44 us for the 7 boundaries of the test tree in one warp);
+ * in separate blocks they run side by side on different SMs. */
+__global__ void k_boundary(ht_net n, ht_work w, ht_dctl *ctl, int stage)
+{
+    if (clk_done(ctl)) return;
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    int ni = n.n_inlets, no = n.n_outlets, nj = n.n_junctions;
+    if (b >= ni + no + nj) return;
+    real dt = ctl->clk.dt;
+    real t = stage_time(&ctl->clk, stage);
+    real wdt = 0.5 * dt;
+    int code;
+    if (b < ni)
+        code = ht_inlet_apply(&n, &w, b, t, wdt);
+    else if (b < ni + no)
+        code = ht_outlet_apply(&n, &w, b - ni, dt, stage, wdt);
+    else
+        code = ht_junction_apply(&n, &w, b - ni - no);
+    if (code) atomicMin(&ctl->bkey, ((unsigned long long)b << 32) | (unsigned int)code);
+}
+
+/* Interior face fluxes: the right face of every cell that is not the last of its vessel. */
+__global__ void k_interior(ht_net n, ht_work w, const ht_dctl *ctl)
+{
+    if (stage_done(ctl)) return;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n.n_cells) return;
+    if (!ht_is_last_cell(&n, i)) ht_interior_flux(&n, &w, i);
+}
+
+/* Cell update of one RK stage. Every cell is written (as on the CPU); the lowest failing
+ * cell wins. Stage 0: a = 0, b = 1; stage 1: a = b = 0.5 with the CFL check. */
+__global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_work w,
+                         ht_dctl *ctl, int stage)
+{
+    if (stage_done(ctl)) return;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n.n_cells) return;
+    real dt = ctl->clk.dt;
+    real a = stage == 0 ? 0 : 0.5, b = stage == 0 ? 1 : 0.5;
+    int code = ht_update_cell(&n, &in, &base, &out, &w, i, dt, a, b, stage == 1);
+    if (code) atomicMin(&ctl->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
+}
+
+/* End of stage 0: commit its failures. One thread. */
+__global__ void k_stage_end(ht_net n, ht_dctl *ctl)
+{
+    if (threadIdx.x != 0 || blockIdx.x != 0) return;
+    if (clk_done(ctl)) return;
+    commit_stage(&n, ctl, 0);
+}
+
+/* End of the step: commit stage 1's failures; if none, advance the clock as ht_cpu_step
+ * and ht_solver_advance do (t = t + dt, step++, t = t_stop once t >= t_stop), then sample
+ * every probe into the next row of the chunk's buffer. One block. */
+__global__ void k_step_end(ht_net n, ht_state U, ht_dctl *ctl, ht_dprobe pb)
+{
+    __shared__ int ok, row;
+    __shared__ real tnew;
+    if (threadIdx.x == 0) {
+        ok = 0;
+        if (!clk_done(ctl)) {
+            commit_stage(&n, ctl, 1);
+            ht_clock *clk = &ctl->clk;
+            if (clk->fail == HT_OK) {
+                clk->t = clk->t + clk->dt;
+                clk->step++;
+                if (clk->t >= clk->t_stop) clk->t = clk->t_stop; /* exact output times */
+                tnew = clk->t;
+                row = ctl->nsamp;
+                if (n.n_probes > 0 && row < pb.cap) {
+                    ctl->nsamp = row + 1;
+                    ok = 1;
+                }
+            }
+        }
+    }
+    __syncthreads();
+    if (!ok) return;
+    size_t base = (size_t)row * (size_t)n.n_probes;
+    for (int k = threadIdx.x; k < n.n_probes; k += blockDim.x)
+        ht_probe_sample(&n, &U, k, &pb.p[base + k], &pb.q[base + k], &pb.a[base + k]);
+    if (threadIdx.x == 0) pb.t[row] = tnew;
+}
+
+/* ------------------------------------------------------------------ host side */
+
+static int nblocks(int count) { return (count + HT_CUDA_BS - 1) / HT_CUDA_BS; }
+
+/* Launch the kernels of one step into g->stream (captured into a graph by the caller). */
+static int enqueue_step(ht_cuda *g, char *err, size_t len)
+{
+    const ht_net n = g->d;
+    ht_dctl *ctl = g->ctl;
+    cudaStream_t st = g->stream;
+    int nc = n.n_cells;
+    int nbeg = nblocks(nc > n.n_outlets ? nc : n.n_outlets);
+    int ncb = nblocks(nc);
+    int nb = n.n_inlets + n.n_outlets + n.n_junctions;
+    ht_state U = g->U, U0 = g->w.U0, U1 = g->w.U1;
+
+    k_begin<<<nbeg, HT_CUDA_BS, 0, st>>>(n, U, g->w, ctl);
+    CU_LAUNCH(k_begin);
+    for (int s = 0; s < 2; ++s) {
+        ht_state in = s == 0 ? U : U1;
+        ht_state base = s == 0 ? U : U0;
+        ht_state out = s == 0 ? U1 : U;
+        k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, ctl);
+        CU_LAUNCH(k_reconstruct);
+        if (nb > 0) {
+            k_boundary<<<nb, 1, 0, st>>>(n, g->w, ctl, s);
+            CU_LAUNCH(k_boundary);
+        }
+        k_interior<<<ncb, HT_CUDA_BS, 0, st>>>(n, g->w, ctl);
+        CU_LAUNCH(k_interior);
+        k_update<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, base, out, g->w, ctl, s);
+        CU_LAUNCH(k_update);
+        if (s == 0) {
+            k_stage_end<<<1, 1, 0, st>>>(n, ctl);
+            CU_LAUNCH(k_stage_end);
+        }
+    }
+    k_step_end<<<1, HT_CUDA_BS, 0, st>>>(n, U, ctl, g->dp);
+    CU_LAUNCH(k_step_end);
+    return 0;
+fail:
+    return -1;
+}
+
+/* Capture `steps` steps (after resetting the chunk's probe-row count) into a graph. */
+static int build_graph(ht_cuda *g, int steps, cudaGraphExec_t *exec, char *err, size_t len)
+{
+    cudaGraph_t graph = NULL;
+    int rc = 0;
+    cudaError_t e;
+    CU(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
+    e = cudaMemsetAsync(&g->ctl->nsamp, 0, sizeof(int), g->stream);
+    if (e != cudaSuccess) {
+        cu_msg(err, len, __FILE__, __LINE__, "cudaMemsetAsync(nsamp)", e);
+        rc = -1;
+    }
+    for (int k = 0; k < steps && rc == 0; ++k) rc = enqueue_step(g, err, len);
+    /* always end the capture, also after a failed launch, so the stream is usable again */
+    e = cudaStreamEndCapture(g->stream, &graph);
+    if (rc) {
+        if (graph) cudaGraphDestroy(graph);
+        return -1;
+    }
+    if (e != cudaSuccess) {
+        cu_msg(err, len, __FILE__, __LINE__, "cudaStreamEndCapture", e);
+        if (graph) cudaGraphDestroy(graph);
+        return -1;
+    }
+    e = cudaGraphInstantiate(exec, graph, 0);
+    cudaGraphDestroy(graph);
+    if (e != cudaSuccess) {
+        cu_msg(err, len, __FILE__, __LINE__, "cudaGraphInstantiate", e);
+        *exec = NULL;
+        return -1;
+    }
+    CU(cudaGraphUpload(*exec, g->stream));
+    return 0;
+fail:
+    return -1;
+}
+
+static int track(ht_cuda *g, void *p)
+{
+    if (g->n_allocs == g->cap_allocs) {
+        int cap = g->cap_allocs ? 2 * g->cap_allocs : 32;
+        void **a = (void **)realloc(g->allocs, (size_t)cap * sizeof *a);
+        if (!a) return -1;
+        g->allocs = a;
+        g->cap_allocs = cap;
+    }
+    g->allocs[g->n_allocs++] = p;
+    return 0;
+}
+
+/* Device copy of `bytes` bytes at src (NULL when bytes is 0). */
+static int dev_dup(ht_cuda *g, const void *src, size_t bytes, void **dst, char *err, size_t len)
+{
+    void *p = NULL;
+    *dst = NULL;
+    if (bytes == 0) return 0;
+    if (!src) {
+        snprintf(err, len, "CUDA backend: network array missing (NULL host pointer)");
+        return -1;
+    }
+    CU(cudaMalloc(&p, bytes));
+    if (track(g, p)) {
+        cudaFree(p);
+        snprintf(err, len, "CUDA backend: out of host memory");
+        return -1;
+    }
+    CU(cudaMemcpy(p, src, bytes, cudaMemcpyHostToDevice));
+    *dst = p;
+    return 0;
+fail:
+    return -1;
+}
+
+#define DUP(field, count, type)                                                             \
+    do {                                                                                    \
+        void *p_;                                                                           \
+        if (dev_dup(g, net->field, (size_t)(count) * sizeof(type), &p_, err, len)) goto fail; \
+        g->d.field = (const type *)p_;                                                      \
+    } while (0)
+
+extern "C" int ht_cuda_available(char *msg, size_t len)
+{
+    char tmp[256];
+    if (!msg || !len) {
+        msg = tmp;
+        len = sizeof tmp;
+    }
+    int count = 0, dev = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+        snprintf(msg, len, "no usable CUDA device: %s (%s)", cudaGetErrorString(e),
+                 cudaGetErrorName(e));
+        cudaGetLastError();
+        return 0;
+    }
+    if (count == 0) {
+        snprintf(msg, len, "no CUDA device found");
+        return 0;
+    }
+    /* a device of an architecture this build has no code for fails here, not mid-run */
+    cudaFuncAttributes attr;
+    e = cudaFuncGetAttributes(&attr, k_update);
+    if (e != cudaSuccess) {
+        snprintf(msg, len, "CUDA device present, but this build cannot run on it: %s (%s)",
+                 cudaGetErrorString(e), cudaGetErrorName(e));
+        cudaGetLastError();
+        return 0;
+    }
+    cudaDeviceProp prop;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+        snprintf(msg, len, "CUDA device %d: %s (compute capability %d.%d)", dev, prop.name,
+                 prop.major, prop.minor);
+    else
+        snprintf(msg, len, "CUDA device available");
+    cudaGetLastError();
+    return 1;
+}
+
+extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, ht_cuda **out,
+                              char *err, size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    ht_cuda *g = NULL;
+    ht_inlet *hin = NULL;
+    ht_dctl init;
+    size_t nc, nf, no, ni, np, total;
+    real *p;
+    *out = NULL;
+    if (!net || !U || net->n_cells <= 0 || net->n_faces <= 0) {
+        snprintf(err, len, "CUDA backend: empty network");
+        return -1;
+    }
+    g = (ht_cuda *)calloc(1, sizeof *g);
+    if (!g) {
+        snprintf(err, len, "CUDA backend: out of host memory");
+        return -1;
+    }
+    nc = (size_t)net->n_cells;
+    nf = (size_t)net->n_faces;
+    no = (size_t)net->n_outlets;
+    ni = (size_t)net->n_inlets;
+    np = (size_t)net->n_probes;
+    CU(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
+    g->have_stream = 1;
+
+    /* the network: scalars by value, every array copied, pointers rewritten */
+    g->d = *net;
+    DUP(cell_vessel, nc, int);
+    DUP(vessel_first, net->n_vessels, int);
+    DUP(vessel_n, net->n_vessels, int);
+    DUP(vessel_dx, net->n_vessels, real);
+    DUP(vessel_fric, net->n_vessels, real);
+    DUP(vessel_p0, net->n_vessels, real);
+    DUP(sqrtA0, nc, real);
+    DUP(K, nc, real);
+    DUP(outlets, no, ht_outlet);
+    DUP(junc_off, net->junc_off ? net->n_junctions + 1 : 0, int);
+    g->n_ends = net->junc_off ? net->junc_off[net->n_junctions] : 0;
+    DUP(jend_cell, g->n_ends, int);
+    DUP(jend_face, g->n_ends, int);
+    DUP(jend_sign, g->n_ends, int);
+    DUP(probe_cell, np, int);
+    DUP(probe_w, np, real);
+    /* inlets: their waveforms hold host pointers to tables / Fourier coefficients */
+    if (ni > 0) {
+        void *pv;
+        hin = (ht_inlet *)malloc(ni * sizeof *hin);
+        if (!hin) {
+            snprintf(err, len, "CUDA backend: out of host memory");
+            goto fail;
+        }
+        memcpy(hin, net->inlets, ni * sizeof *hin);
+        for (size_t k = 0; k < ni; ++k) {
+            ht_waveform *wv = &hin[k].wave;
+            const real *ht = wv->t, *hv = wv->v, *ha = wv->amp, *hp = wv->phase;
+            wv->t = wv->v = wv->amp = wv->phase = NULL;
+            if (wv->kind == HT_WAVE_TABLE) {
+                if (wv->n <= 0) {
+                    snprintf(err, len, "CUDA backend: inlet %d has an empty table", (int)k);
+                    goto fail;
+                }
+                if (dev_dup(g, ht, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
+                wv->t = (const real *)pv;
+                if (dev_dup(g, hv, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
+                wv->v = (const real *)pv;
+            } else if (wv->kind == HT_WAVE_FOURIER && wv->n_harm > 0) {
+                if (dev_dup(g, ha, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
+                wv->amp = (const real *)pv;
+                if (dev_dup(g, hp, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
+                wv->phase = (const real *)pv;
+            }
+        }
+        if (dev_dup(g, hin, ni * sizeof *hin, &pv, err, len)) goto fail;
+        g->d.inlets = (const ht_inlet *)pv;
+        free(hin);
+        hin = NULL;
+    } else {
+        g->d.inlets = NULL;
+    }
+
+    /* state and work: one allocation, laid out as ht_solver_init does */
+    total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + 1;
+    CU(cudaMalloc((void **)&g->state_buf, total * sizeof(real)));
+    CU(cudaMemset(g->state_buf, 0, total * sizeof(real)));
+    p = g->state_buf;
+#define TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
+    TAKE(g->U.A, nc); TAKE(g->U.Q, nc); TAKE(g->U.C, nc);
+    TAKE(g->w.U0.A, nc); TAKE(g->w.U0.Q, nc); TAKE(g->w.U0.C, nc);
+    TAKE(g->w.U1.A, nc); TAKE(g->w.U1.Q, nc); TAKE(g->w.U1.C, nc);
+    TAKE(g->w.fA_m, nc); TAKE(g->w.fQ_m, nc); TAKE(g->w.fc_m, nc);
+    TAKE(g->w.fA_p, nc); TAKE(g->w.fQ_p, nc); TAKE(g->w.fc_p, nc);
+    TAKE(g->w.cell_rate, nc);
+    TAKE(g->w.FA, nf); TAKE(g->w.FQl, nf); TAKE(g->w.FQr, nf); TAKE(g->w.FC, nf);
+    TAKE(g->w.pc, no); TAKE(g->w.pc0, no); TAKE(g->w.vol_out, no);
+    TAKE(g->w.vol_in, ni);
+#undef TAKE
+    CU(cudaMemcpy(g->U.A, U->A, nc * sizeof(real), cudaMemcpyHostToDevice));
+    CU(cudaMemcpy(g->U.Q, U->Q, nc * sizeof(real), cudaMemcpyHostToDevice));
+    if (U->C) CU(cudaMemcpy(g->U.C, U->C, nc * sizeof(real), cudaMemcpyHostToDevice));
+    if (no > 0 && pc) CU(cudaMemcpy(g->w.pc, pc, no * sizeof(real), cudaMemcpyHostToDevice));
+
+    /* control block: clock at t = 0, step 0, no failure, empty keys */
+    memset(&init, 0, sizeof init);
+    init.bkey = init.ckey = HT_KEY_NONE;
+    CU(cudaMalloc((void **)&g->ctl, sizeof *g->ctl));
+    CU(cudaMemcpy(g->ctl, &init, sizeof init, cudaMemcpyHostToDevice));
+    CU(cudaMallocHost((void **)&g->hctl, sizeof *g->hctl));
+    *g->hctl = init;
+
+    /* probe rows of one chunk, on the device and pinned on the host */
+    g->dp.cap = HT_CHUNK_BIG;
+    if (np > 0) {
+        size_t rows = (size_t)HT_CHUNK_BIG;
+        CU(cudaMalloc((void **)&g->dp.t, rows * sizeof(double)));
+        CU(cudaMalloc((void **)&g->dp.p, rows * np * sizeof(double)));
+        CU(cudaMalloc((void **)&g->dp.q, rows * np * sizeof(double)));
+        CU(cudaMalloc((void **)&g->dp.a, rows * np * sizeof(double)));
+        /* rows past the chunk's count are copied back too (one copy, no second sync) */
+        CU(cudaMemset(g->dp.t, 0, rows * sizeof(double)));
+        CU(cudaMemset(g->dp.p, 0, rows * np * sizeof(double)));
+        CU(cudaMemset(g->dp.q, 0, rows * np * sizeof(double)));
+        CU(cudaMemset(g->dp.a, 0, rows * np * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->st, rows * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->sp, rows * np * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->sq, rows * np * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->sa, rows * np * sizeof(double)));
+    }
+
+    /* the two chunk graphs, captured once */
+    g->chunk[0] = HT_CHUNK_BIG;
+    g->chunk[1] = HT_CHUNK_SMALL;
+    for (int k = 0; k < 2; ++k)
+        if (build_graph(g, g->chunk[k], &g->exec[k], err, len)) goto fail;
+    CU(cudaStreamSynchronize(g->stream));
+    *out = g;
+    return 0;
+fail:
+    free(hin);
+    ht_cuda_destroy(g);
+    return -1;
+}
+
+/* Append the chunk's probe rows to the rows of this advance call. */
+static int take_rows(ht_cuda *g, size_t rows, char *err, size_t len)
+{
+    size_t np = (size_t)g->d.n_probes;
+    if (rows == 0 || np == 0) return 0;
+    if (g->on + rows > g->ocap) {
+        size_t cap = g->ocap ? 2 * g->ocap : 1024;
+        while (cap < g->on + rows) cap *= 2;
+        double *t = (double *)realloc(g->ot, cap * sizeof *t);
+        if (t) g->ot = t;
+        double *p = t ? (double *)realloc(g->op, cap * np * sizeof *p) : NULL;
+        if (p) g->op = p;
+        double *q = p ? (double *)realloc(g->oq, cap * np * sizeof *q) : NULL;
+        if (q) g->oq = q;
+        double *a = q ? (double *)realloc(g->oa, cap * np * sizeof *a) : NULL;
+        if (!a) {
+            snprintf(err, len, "CUDA backend: out of host memory for probe samples");
+            return -1;
+        }
+        g->oa = a;
+        g->ocap = cap;
+    }
+    memcpy(g->ot + g->on, g->st, rows * sizeof(double));
+    memcpy(g->op + g->on * np, g->sp, rows * np * sizeof(double));
+    memcpy(g->oq + g->on * np, g->sq, rows * np * sizeof(double));
+    memcpy(g->oa + g->on * np, g->sa, rows * np * sizeof(double));
+    g->on += rows;
+    return 0;
+}
+
+extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, size_t *n,
+                               const double **t, const double **p, const double **q,
+                               const double **a, char *err, size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    size_t np = (size_t)g->d.n_probes;
+    g->on = 0;
+    if (n) *n = 0;
+    /* the host mirror is current (copied back after every chunk): set the target there
+     * and on the device */
+    g->hctl->clk.t_stop = t_stop;
+    CU(cudaMemcpyAsync(&g->ctl->clk.t_stop, &g->hctl->clk.t_stop, sizeof(double),
+                       cudaMemcpyHostToDevice, g->stream));
+    while (g->hctl->clk.fail == HT_OK && g->hctl->clk.t < t_stop) {
+        /* the small graph when the last step says fewer steps than half the big chunk
+         * remain: wasted (empty) steps past t_stop then stay few */
+        const ht_clock *c = &g->hctl->clk;
+        int which = 0;
+        if (c->dt > 0 && (t_stop - c->t) < 0.5 * HT_CHUNK_BIG * c->dt) which = 1;
+        size_t rows_max = (size_t)g->chunk[which];
+        CU(cudaGraphLaunch(g->exec[which], g->stream));
+        CU(cudaMemcpyAsync(g->hctl, g->ctl, sizeof *g->hctl, cudaMemcpyDeviceToHost, g->stream));
+        if (np > 0) {
+            CU(cudaMemcpyAsync(g->st, g->dp.t, rows_max * sizeof(double), cudaMemcpyDeviceToHost,
+                               g->stream));
+            CU(cudaMemcpyAsync(g->sp, g->dp.p, rows_max * np * sizeof(double),
+                               cudaMemcpyDeviceToHost, g->stream));
+            CU(cudaMemcpyAsync(g->sq, g->dp.q, rows_max * np * sizeof(double),
+                               cudaMemcpyDeviceToHost, g->stream));
+            CU(cudaMemcpyAsync(g->sa, g->dp.a, rows_max * np * sizeof(double),
+                               cudaMemcpyDeviceToHost, g->stream));
+        }
+        CU(cudaStreamSynchronize(g->stream));
+        if (g->hctl->nsamp < 0 || (size_t)g->hctl->nsamp > rows_max) {
+            snprintf(err, len, "CUDA backend: probe row count %d outside [0, %d]",
+                     g->hctl->nsamp, (int)rows_max);
+            return -1;
+        }
+        if (take_rows(g, (size_t)g->hctl->nsamp, err, len)) return -1;
+    }
+    CU(cudaStreamSynchronize(g->stream));
+    if (clk) *clk = g->hctl->clk;
+    if (n) *n = g->on;
+    if (t) *t = g->ot;
+    if (p) *p = g->op;
+    if (q) *q = g->oq;
+    if (a) *a = g->oa;
+    return g->hctl->clk.fail;
+fail:
+    return -1;
+}
+
+extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *vol_in, real *vol_out,
+                             char *err, size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    size_t nc = (size_t)g->d.n_cells, no = (size_t)g->d.n_outlets, ni = (size_t)g->d.n_inlets;
+    cudaStream_t st = g->stream;
+    if (U) {
+        if (U->A) CU(cudaMemcpyAsync(U->A, g->U.A, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
+        if (U->Q) CU(cudaMemcpyAsync(U->Q, g->U.Q, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
+        if (U->C) CU(cudaMemcpyAsync(U->C, g->U.C, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
+    }
+    if (pc && no) CU(cudaMemcpyAsync(pc, g->w.pc, no * sizeof(real), cudaMemcpyDeviceToHost, st));
+    if (vol_out && no)
+        CU(cudaMemcpyAsync(vol_out, g->w.vol_out, no * sizeof(real), cudaMemcpyDeviceToHost, st));
+    if (vol_in && ni)
+        CU(cudaMemcpyAsync(vol_in, g->w.vol_in, ni * sizeof(real), cudaMemcpyDeviceToHost, st));
+    CU(cudaStreamSynchronize(st));
+    return 0;
+fail:
+    return -1;
+}
+
+extern "C" void ht_cuda_destroy(ht_cuda *g)
+{
+    if (!g) return;
+    if (g->have_stream) cudaStreamSynchronize(g->stream);
+    for (int k = 0; k < 2; ++k)
+        if (g->exec[k]) cudaGraphExecDestroy(g->exec[k]);
+    for (int k = 0; k < g->n_allocs; ++k) cudaFree(g->allocs[k]);
+    free(g->allocs);
+    cudaFree(g->state_buf);
+    cudaFree(g->ctl);
+    cudaFreeHost(g->hctl);
+    cudaFree(g->dp.t);
+    cudaFree(g->dp.p);
+    cudaFree(g->dp.q);
+    cudaFree(g->dp.a);
+    cudaFreeHost(g->st);
+    cudaFreeHost(g->sp);
+    cudaFreeHost(g->sq);
+    cudaFreeHost(g->sa);
+    free(g->ot);
+    free(g->op);
+    free(g->oq);
+    free(g->oa);
+    if (g->have_stream) cudaStreamDestroy(g->stream);
+    /* clear a sticky error left by a failed call, so the next create starts clean */
+    cudaGetLastError();
+    free(g);
+}

@@ -1,0 +1,351 @@
+/* The CUDA backend against the CPU backend, its oracle (DESIGN.md section 3): the same case
+ * run by both to the same output times must give the same pressure, flow, area and ECMO
+ * fraction in every cell (1e-10 relative to the field's largest magnitude), the same probe
+ * samples, outlet pressures and volume accounts, the same step counts, and the same failure
+ * (code, place, time) when a run fails.
+ *
+ * Both backends do the same IEEE operations in the same order (nvcc with --fmad=false), so
+ * the results are bitwise equal except where the CUDA math library rounds a transcendental
+ * differently from glibc: exp() (windkessel outlets) and sin() (Fourier inflow) differ in
+ * the last bit now and then. On its own that is harmless, but measured on the CPU alone, a
+ * one-ulp change of the inflow of test_conservation.c's case (minmod, CFL 0.9) grows to
+ * ~1e-6 relative within 0.5 s and stays there (round-off-level grid noise that the scheme
+ * amplifies and the limiter saturates; with CFL 0.5, or MC, it stays ~1e-13). The GPU run of
+ * that case differs from the CPU run by the same ~6e-6. Hence:
+ *
+ *   conservation  test_conservation.c's case exactly (tapered bifurcation, 4-way junction,
+ *                 windkessel/resistance/reflection outlets, Fourier inflow, tracer, minmod,
+ *                 CFL 0.9): the CUDA run must pass that test's own checks (mass conserved
+ *                 to 1e-12 of the inflow, tracer in [0, 1], front arrives) and agree with the
+ *                 CPU run to 1e-4 (the round-off noise above, with margin);
+ *   tree/Fourier  the same network at CFL 0.5, strict (1e-10, equal steps): sin and exp on
+ *                 the device, in a regime where round-off does not grow;
+ *   tree/MC       a periodic table inflow, MC limiter, alpha = 1.1, no friction, no tracer,
+ *                 CFL 0.9, strict (measured: bitwise equal);
+ *   rest          test_wellbalanced.c's case, strict (measured: bitwise equal);
+ *   collapse      a pressure inlet plunging below the collapse pressure: the same failure
+ *                 (code, cell, time, step) on both.
+ *
+ * Exits 77 (skipped) when the build has no CUDA backend or no device can be used. */
+#include "testutil.h"
+#include "step.h"
+#include <math.h>
+#ifdef HT_HAVE_CUDA
+#include "cuda/backend_cuda.h"
+#endif
+
+#define TOL 1e-10
+#define SKIP 77
+
+/* worst relative difference of one case over all output times, per quantity, and what the
+ * conservation checks need from the CUDA run */
+typedef struct {
+    double p, q, a, c, probe, bc;
+    double cmin, cmax;            /* ECMO fraction range over the outputs (CUDA run) */
+    double V0, V1, vin, vout;     /* stored volume before/after, volume in/out (CUDA run) */
+    long steps_cpu, steps_gpu;
+} worst;
+
+static double rel_field(int n, const double *x, const double *y)
+{
+    double mag = 0, d = 0;
+    for (int i = 0; i < n; ++i) {
+        mag = fmax(mag, fabs(x[i]));
+        double di = fabs(x[i] - y[i]);
+        d = di > d || di != di ? di : d;
+    }
+    if (d == 0) return 0;
+    return mag > 0 ? d / mag : d;
+}
+
+/* Compare the two solvers after an advance to time t. */
+static void compare(const char *name, const ht_network *nw, const ht_solver *cs, const ht_solver *gs,
+                    double t, double tol, int strict, worst *wr)
+{
+    const ht_net *n = &nw->net;
+    int nc = n->n_cells;
+    double *buf = malloc(sizeof(double) * 8 * (size_t)nc);
+    if (!buf) {
+        CHECK(0, "out of memory");
+        return;
+    }
+    double *pc = buf, *pg = buf + nc, *cc = buf + 2 * nc, *cg = buf + 3 * nc;
+    for (int i = 0; i < nc; ++i) {
+        pc[i] = ht_cell_pressure(n, &cs->U, i);
+        pg[i] = ht_cell_pressure(n, &gs->U, i);
+        cc[i] = cs->U.C[i] / cs->U.A[i];
+        cg[i] = gs->U.C[i] / gs->U.A[i];
+        wr->cmin = fmin(wr->cmin, cg[i]);
+        wr->cmax = fmax(wr->cmax, cg[i]);
+    }
+    double dp = rel_field(nc, pc, pg), dq = rel_field(nc, cs->U.Q, gs->U.Q);
+    double da = rel_field(nc, cs->U.A, gs->U.A), dc = rel_field(nc, cc, cg);
+    free(buf);
+    wr->p = fmax(wr->p, dp);
+    wr->q = fmax(wr->q, dq);
+    wr->a = fmax(wr->a, da);
+    wr->c = fmax(wr->c, dc);
+    CHECK(dp <= tol, "%s t=%g: pressure differs by %.3e", name, t, dp);
+    CHECK(dq <= tol, "%s t=%g: flow differs by %.3e", name, t, dq);
+    CHECK(da <= tol, "%s t=%g: area differs by %.3e", name, t, da);
+    CHECK(dc <= tol, "%s t=%g: ECMO fraction differs by %.3e", name, t, dc);
+    if (strict) {
+        CHECK(cs->clk.step == gs->clk.step, "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t,
+              cs->clk.step, gs->clk.step);
+    } else {
+        /* dt follows the state: round-off noise may shift a step across an output time */
+        CHECK(labs(cs->clk.step - gs->clk.step) <= 1 + cs->clk.step / 1000,
+              "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t, cs->clk.step, gs->clk.step);
+    }
+    /* both land exactly on the output time */
+    CHECK(cs->clk.t == t && gs->clk.t == t, "%s: clock %.17g (cpu), %.17g (cuda), output at %.17g",
+          name, cs->clk.t, gs->clk.t, t);
+    /* outlet pressures and volume accounts */
+    double db = rel_field(n->n_outlets, cs->w.pc, gs->w.pc);
+    db = fmax(db, rel_field(n->n_outlets, cs->w.vol_out, gs->w.vol_out));
+    db = fmax(db, rel_field(n->n_inlets, cs->w.vol_in, gs->w.vol_in));
+    wr->bc = fmax(wr->bc, db);
+    CHECK(db <= tol, "%s t=%g: outlet pressures / volume accounts differ by %.3e", name, t, db);
+    /* probes: one sample per step, at the same times, with the same values; the last
+     * sample of an output interval is at the output time itself */
+    if (n->n_probes > 0)
+        CHECK(gs->pn == (size_t)(gs->clk.step - wr->steps_gpu) + (wr->steps_gpu == 0),
+              "%s t=%g: %zu probe samples for %ld steps (cuda)", name, t, gs->pn,
+              gs->clk.step - wr->steps_gpu);
+    if (n->n_probes > 0 && gs->pn > 0)
+        CHECK(gs->pt[gs->pn - 1] == t, "%s t=%g: last probe sample at %.17g", name, t,
+              gs->pt[gs->pn - 1]);
+    if (strict) {
+        CHECK(cs->pn == gs->pn, "%s t=%g: %zu probe samples (cpu) vs %zu (cuda)", name, t, cs->pn,
+              gs->pn);
+    }
+    if (cs->pn == gs->pn && cs->pn > 0) {
+        size_t m = cs->pn * (size_t)n->n_probes;
+        double d = rel_field((int)cs->pn, cs->pt, gs->pt);
+        CHECK(d <= (strict ? 1e-12 : tol), "%s t=%g: probe times differ by %.3e", name, t, d);
+        d = fmax(rel_field((int)m, cs->pp, gs->pp), rel_field((int)m, cs->pq, gs->pq));
+        d = fmax(d, rel_field((int)m, cs->pa, gs->pa));
+        wr->probe = fmax(wr->probe, d);
+        CHECK(d <= tol, "%s t=%g: probe samples differ by %.3e", name, t, d);
+    }
+    wr->steps_cpu = cs->clk.step;
+    wr->steps_gpu = gs->clk.step;
+}
+
+/* Run one network on both backends to outputs t_k = k * dt_out, k = 1..n_out, and compare
+ * at every output to `tol`; strict: also equal step and sample counts.
+ * expect_fail: the run must fail (and identically on both). */
+static worst run_case(const char *name, const ht_network *nw, double dt_out, int n_out, double tol,
+                      int strict, int expect_fail)
+{
+    ht_solver cs, gs;
+    char err[512];
+    worst wr;
+    memset(&wr, 0, sizeof wr);
+    wr.cmin = 1e300;
+    wr.cmax = -1e300;
+    CHECK(ht_solver_init(&cs, nw) == 0, "%s: init", name);
+    CHECK(ht_solver_init(&gs, nw) == 0, "%s: init", name);
+    int rc = ht_solver_use_cuda(&gs, err, sizeof err);
+    CHECK(rc == 0, "%s: ht_solver_use_cuda: %s", name, err);
+    if (rc) goto done;
+    wr.V0 = ht_solver_volume(&gs);
+    int failed = 0;
+    for (int k = 1; k <= n_out && !failed; ++k) {
+        double t = k * dt_out;
+        int cc = ht_solver_advance(&cs, t);
+        int gc = ht_solver_advance(&gs, t);
+        CHECK(cc == gc, "%s t=%g: cpu returned %d, cuda %d", name, t, cc, gc);
+        if (cc || gc) {
+            failed = 1;
+            CHECK(cs.clk.fail == gs.clk.fail && cs.clk.fail_index == gs.clk.fail_index,
+                  "%s: failure %d at cell %d (cpu) vs %d at cell %d (cuda)", name, cs.clk.fail,
+                  cs.clk.fail_index, gs.clk.fail, gs.clk.fail_index);
+            CHECK(fabs(cs.clk.fail_t - gs.clk.fail_t) <= 1e-12 * fabs(cs.clk.fail_t),
+                  "%s: failure time %.17g (cpu) vs %.17g (cuda)", name, cs.clk.fail_t, gs.clk.fail_t);
+            CHECK(cs.clk.step == gs.clk.step, "%s: failed after %ld steps (cpu) vs %ld (cuda)", name,
+                  cs.clk.step, gs.clk.step);
+            CHECK(cs.pn == gs.pn, "%s: %zu probe samples (cpu) vs %zu (cuda) before the failure",
+                  name, cs.pn, gs.pn);
+            printf("%s: both failed with code %d at cell %d, t = %.9g, after %ld steps\n", name,
+                   cs.clk.fail, cs.clk.fail_index, cs.clk.fail_t, cs.clk.step);
+            break;
+        }
+        compare(name, nw, &cs, &gs, t, tol, strict, &wr);
+        /* drain the probes as the driver does, so each output compares its own samples */
+        ht_solver_probe_clear(&cs);
+        ht_solver_probe_clear(&gs);
+    }
+    CHECK(failed == expect_fail, "%s: run %s", name, failed ? "failed" : "did not fail");
+    wr.V1 = ht_solver_volume(&gs);
+    for (int k = 0; k < nw->net.n_inlets; ++k) wr.vin += gs.w.vol_in[k];
+    for (int k = 0; k < nw->net.n_outlets; ++k) wr.vout += gs.w.vol_out[k];
+    printf("%s: %ld steps (cpu), %ld (cuda); worst rel. diff p %.2e q %.2e A %.2e c %.2e "
+           "probes %.2e outlets %.2e\n",
+           name, cs.clk.step, gs.clk.step, wr.p, wr.q, wr.a, wr.c, wr.probe, wr.bc);
+done:
+    ht_solver_free(&cs);
+    ht_solver_free(&gs);
+    return wr;
+}
+
+static void add_probe(ht_case *c, int k, const char *name, int vessel, double x)
+{
+    snprintf(c->probes[k].name, sizeof c->probes[k].name, "%s", name);
+    c->probes[k].vessel = vessel;
+    c->probes[k].x = x;
+}
+
+/* test_conservation.c's network, with probes. Variant 0: that case exactly; 1: the same at
+ * CFL 0.5; 2: a table inflow, MC limiter, alpha = 1.1, no friction, no tracer. */
+static int tree_case(int variant)
+{
+    ht_case c = tu_case(6, 7, 1, 4, 4);
+    c.rho = 1060;
+    c.mu = variant == 2 ? 0 : 4e-3;
+    tu_vessel(&c, 0, "aorta", 0, 1, 0.2, 0.012, 0.009, 4e5, 0, 60);
+    tu_vessel(&c, 1, "left", 1, 3, 0.15, 0.006, 0.005, 6e5, 0, 45);
+    tu_vessel(&c, 2, "right", 1, 2, 0.1, 0.007, 0.006, 6e5, 0, 30);
+    tu_vessel(&c, 3, "r1", 2, 4, 0.1, 0.004, 0.004, 8e5, 0, 30);
+    tu_vessel(&c, 4, "r2", 2, 5, 0.12, 0.003, 0.003, 8e5, 0, 30);
+    tu_vessel(&c, 5, "r3", 2, 6, 0.08, 0.0035, 0.003, 8e5, 0, 30);
+    for (int v = 0; v < 6; ++v) c.vessels[v].p_ref = 1e4;
+    c.p_init = 1e4;
+    double amp[2] = {6e-5, 3e-5}, ph[2] = {0, -1.2};
+    double tt[6] = {0, 0.1, 0.2, 0.3, 0.5, 0.7}, tv[6] = {2e-5, 1.2e-4, 9e-5, 1e-5, 3e-5, 2e-5};
+    c.inlets[0].vessel = 0;
+    c.inlets[0].wave.scale = 1;
+    c.inlets[0].tracer = 1;
+    if (variant < 2) {
+        if (variant == 1) c.cfl = 0.5;
+        c.inlets[0].wave.kind = HT_WAVE_FOURIER;
+        c.inlets[0].wave.period = 0.8;
+        c.inlets[0].wave.mean = 4e-5;
+        c.inlets[0].wave.n_harm = 2;
+        c.inlets[0].wave.amp = amp;
+        c.inlets[0].wave.phase = ph;
+    } else {
+        c.inlets[0].wave.kind = HT_WAVE_TABLE;
+        c.inlets[0].wave.period = 0.8;
+        c.inlets[0].wave.n = 6;
+        c.inlets[0].wave.t = tt;
+        c.inlets[0].wave.v = tv;
+        c.limiter = HT_LIMITER_MC;
+        c.alpha = 1.1;
+        c.tracer = 0;
+    }
+    int ov[4] = {1, 3, 4, 5};
+    for (int k = 0; k < 4; ++k) {
+        c.outlets[k].vessel = ov[k];
+        c.outlets[k].kind = HT_OUTLET_WINDKESSEL;
+        c.outlets[k].R1 = 1e8;
+        c.outlets[k].C = 5e-10;
+        c.outlets[k].R2 = 1e9;
+        c.outlets[k].p_out = 1e3;
+    }
+    c.outlets[2].kind = HT_OUTLET_RESISTANCE;
+    c.outlets[2].C = c.outlets[2].R2 = 0;
+    c.outlets[2].R1 = 3e9;
+    c.outlets[3].kind = HT_OUTLET_REFLECTION;
+    c.outlets[3].Rt = 0.3;
+    add_probe(&c, 0, "root", 0, 0.0);
+    add_probe(&c, 1, "mid", 0, 0.1037);
+    add_probe(&c, 2, "left_end", 1, 0.15);
+    add_probe(&c, 3, "r2", 4, 0.05);
+    ht_network nw;
+    ht_error err;
+    if (ht_network_build(&c, &nw, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        tu_case_free(&c);
+        return 1;
+    }
+    CHECK(nw.net.n_junctions == 2, "junctions %d", nw.net.n_junctions);
+    if (variant == 0) {
+        worst r = run_case("conservation (CFL 0.9, minmod)", &nw, 0.05, 40, 1e-4, 0, 0);
+        /* test_conservation.c's own checks, on the CUDA run */
+        double imbalance = (r.V1 - r.V0) - (r.vin - r.vout);
+        printf("conservation (cuda): imbalance %.3e of the inflow, ECMO fraction in [%.3e, 1 + %.3e]\n",
+               fabs(imbalance) / r.vin, r.cmin, r.cmax - 1);
+        CHECK(fabs(imbalance) <= 1e-12 * r.vin, "cuda: mass not conserved: %.3e of the inflow",
+              fabs(imbalance) / r.vin);
+        CHECK(r.cmin >= -1e-12 && r.cmax <= 1 + 1e-12, "cuda: tracer outside [0, 1]: [%g, %g]",
+              r.cmin, r.cmax);
+        CHECK(r.cmax > 0.99, "cuda: the tracer front never arrived (max %g)", r.cmax);
+    } else if (variant == 1) {
+        run_case("tree/Fourier (CFL 0.5)", &nw, 0.05, 40, TOL, 1, 0);
+    } else {
+        run_case("tree/MC (table inflow, MC, alpha 1.1, no tracer)", &nw, 0.04, 25, TOL, 1, 0);
+    }
+    ht_network_free(&nw);
+    tu_case_free(&c);
+    return 0;
+}
+
+/* test_wellbalanced.c's network; variant 1: a pressure inlet that plunges below the
+ * collapse pressure at t ~ 0.03 s, which fails the run. */
+static int rest_case(int variant)
+{
+    ht_case c = tu_case(2, 3, 1, 1, 2);
+    c.rho = 1060;
+    c.mu = 4e-3;
+    tu_vessel(&c, 0, "a", 0, 1, 0.2, 0.015, 0.009, 4e5, 0, 40);
+    tu_vessel(&c, 1, "b", 1, 2, 0.15, 0.008, 0.004, 9e5, 0, 30);
+    c.vessels[0].p_ref = c.vessels[1].p_ref = 1.0e4;
+    c.p_init = 1.2e4;
+    c.inlets[0].vessel = 0;
+    c.inlets[0].wave.scale = 1;
+    if (variant == 0) {
+        c.inlets[0].wave.kind = HT_WAVE_CONSTANT;
+    } else {
+        c.inlets[0].kind = HT_INLET_PRESSURE;
+        c.inlets[0].wave.kind = HT_WAVE_GAUSSIAN;
+        c.inlets[0].wave.amplitude = -1e6;
+        c.inlets[0].wave.t0 = 0.05;
+        c.inlets[0].wave.k = 2000;
+        /* inlet pressure -6.7 kPa at t = 0 (a violent start, on purpose), falling below the
+         * collapse pressure p_ref - K sqrt(A0) ~ -50 kPa near t ~ 0.01 s */
+    }
+    c.outlets[0].vessel = 1;
+    c.outlets[0].kind = HT_OUTLET_RESISTANCE;
+    c.outlets[0].R1 = 1e8;
+    c.outlets[0].p_out = c.p_init;
+    add_probe(&c, 0, "a_mid", 0, 0.1);
+    add_probe(&c, 1, "b_end", 1, 0.149);
+    ht_network nw;
+    ht_error err;
+    if (ht_network_build(&c, &nw, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        tu_case_free(&c);
+        return 1;
+    }
+    if (variant == 0)
+        run_case("rest (well-balanced case)", &nw, 0.1, 10, TOL, 1, 0);
+    else
+        run_case("collapse (pressure inlet below collapse)", &nw, 0.01, 10, TOL, 1, 1);
+    ht_network_free(&nw);
+    tu_case_free(&c);
+    return 0;
+}
+
+int main(void)
+{
+#ifndef HT_HAVE_CUDA
+    printf("test_gpu_parity: skipped: this build has no CUDA backend\n");
+    return SKIP;
+#else
+    char msg[256];
+    if (!ht_cuda_available(msg, sizeof msg)) {
+        printf("test_gpu_parity: skipped: %s\n", msg);
+        return SKIP;
+    }
+    printf("test_gpu_parity: %s\n", msg);
+    int bad = 0;
+    bad |= tree_case(0);
+    bad |= tree_case(1);
+    bad |= tree_case(2);
+    bad |= rest_case(0);
+    bad |= rest_case(1);
+    CHECK(bad == 0, "a network could not be built");
+    return tu_finish("test_gpu_parity");
+#endif
+}
