@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d build ] || HT_NO_RUN=1 scripts/setup.sh
 cmake --build build -j "$(nproc)"
-ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+# One OpenMP thread per test: tests run in parallel, and oversubscribed OpenMP threads
+# spin-wait each other to a crawl.
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

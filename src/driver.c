@@ -24,6 +24,7 @@ static const char *fail_text(int code)
     case HT_FAIL_CFL: return "CFL number > 1 (wave speed grew faster than the step)";
     case HT_FAIL_JUNCTION: return "junction Newton solve did not converge";
     case HT_FAIL_BOUNDARY: return "boundary condition solve did not converge";
+    case -1: return "CUDA runtime error (see the message above)";
     default: return "unknown failure";
     }
 }
@@ -223,6 +224,21 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
         ht_network_free(&nw);
         free(out_path);
         return 1;
+    }
+    if (o->backend != HT_BACKEND_CPU) {
+        char berr[512];
+        if (ht_solver_use_cuda(&s, berr, sizeof berr)) {
+            if (o->backend == HT_BACKEND_CUDA) {
+                fprintf(stderr, "hemotree: --backend cuda: %s\n", berr);
+                ht_solver_free(&s);
+                ht_network_free(&nw);
+                free(out_path);
+                return 2;
+            }
+            if (!o->quiet) printf("hemotree: backend cpu (CUDA not used: %s)\n", berr);
+        } else if (!o->quiet) {
+            printf("hemotree: backend cuda\n");
+        }
     }
     double *fbuf = calloc((size_t)(5 * n->n_cells), sizeof(double));
     if (!fbuf || periodicity_init(&pr, &nw, sc.per_cycle > 0 ? sc.per_cycle : 1, sc.cycles + (int)(sc.t_end / (sc.period > 0 ? sc.period : 1)))) {

@@ -8,7 +8,10 @@ typedef struct {
     int cycles;             /* > 0 overrides run.cycles */
     int progress;           /* print a progress line (the CLI sets it when stdout is a tty) */
     int quiet;              /* no summary */
+    int backend;            /* HT_BACKEND_* */
 } ht_run_opts;
+
+enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };
 
 /* Returns the CLI exit status: 0 ok, 1 the run failed, 2 bad input. */
 int ht_run(const ht_case *c, const ht_run_opts *o);

@@ -24,13 +24,17 @@ static void usage_main(FILE *f)
 static void usage_run(FILE *f)
 {
     fprintf(f,
-            "usage: hemotree run CASE.yaml [-o OUT.h5] [--cycles N] [--set key=value]... [--quiet]\n\n"
+            "usage: hemotree run CASE.yaml [-o OUT.h5] [--cycles N] [--set key=value]...\n"
+            "                    [--backend cpu|cuda|auto] [--quiet]\n\n"
             "  CASE.yaml          a hemotree case, or an openBF network file (run unchanged)\n"
             "  -o, --output FILE  output HDF5 file (default: <case name>.h5); FILE with .xdmf\n"
             "                     beside it opens in ParaView\n"
             "  --cycles N         cardiac cycles to simulate (overrides run.cycles)\n"
             "  --set key=value    override a case value by key path, e.g.\n"
             "                     --set blood.viscosity=\"3.5 mPa s\" --set outlets.d1.R1=7e7\n"
+            "  --backend B        cpu, cuda, or auto (default: CUDA when a device is present,\n"
+            "                     otherwise CPU, and it says so); cuda without a device or in a\n"
+            "                     build without CUDA is an error (exit 2)\n"
             "  --quiet            no summary at the end\n"
             "A progress line is printed when stdout is a terminal. Exit status 0 ok, 1 the run\n"
             "failed (the message names vessel, position and time; the output written so far\n"
@@ -96,6 +100,15 @@ int main(int argc, char **argv)
             }
             if (n_sets == MAX_SETS) { fprintf(stderr, "hemotree: too many --set options\n"); return 2; }
             sets[n_sets++] = argv[a];
+        } else if (is_run && !strcmp(s, "--backend")) {
+            if (++a >= argc) { fprintf(stderr, "hemotree: --backend needs cpu, cuda or auto\n"); return 2; }
+            if (!strcmp(argv[a], "cpu")) o.backend = HT_BACKEND_CPU;
+            else if (!strcmp(argv[a], "cuda")) o.backend = HT_BACKEND_CUDA;
+            else if (!strcmp(argv[a], "auto")) o.backend = HT_BACKEND_AUTO;
+            else {
+                fprintf(stderr, "hemotree: --backend: expected cpu, cuda or auto, got '%s'\n", argv[a]);
+                return 2;
+            }
         } else if (is_run && !strcmp(s, "--quiet")) {
             o.quiet = 1;
         } else if (s[0] == '-') {

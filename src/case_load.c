@@ -1,0 +1,1232 @@
+/* The case loader: YAML (own format, or openBF via openbf.c) to a validated ht_case in SI.
+ * Every value is read through a getter that knows the file, line and key path, so every
+ * message can say where the problem is and what was expected (DESIGN.md section 4). */
+#include "case_internal.h"
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- text buffer */
+
+void ht_sbuf_add(ht_sbuf *b, const char *s, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+void ht_sbuf_printf(ht_sbuf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (w < 0) return;
+    ht_sbuf_add(b, tmp, (size_t)w < sizeof tmp ? (size_t)w : sizeof tmp - 1);
+}
+
+/* ---------------------------------------------------------------- messages */
+
+static int vfail(ht_error *err, const char *file, int line, const char *path, const char *fmt, va_list ap)
+{
+    int w = path && path[0] ? snprintf(err->msg, sizeof err->msg, "%s:%d: key '%s': ", file, line, path)
+                            : snprintf(err->msg, sizeof err->msg, "%s:%d: ", file, line);
+    if (w >= 0 && (size_t)w < sizeof err->msg) vsnprintf(err->msg + w, sizeof err->msg - (size_t)w, fmt, ap);
+    return HT_INPUT_ERROR;
+}
+
+int ht_fail(ht_error *err, const char *file, int line, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, file, line, path, fmt, ap);
+    va_end(ap);
+    return HT_INPUT_ERROR;
+}
+
+int ht_fail_at(ht_error *err, const yt_node *at, const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, at ? at->file : "?", at ? at->line : 0, path, fmt, ap);
+    va_end(ap);
+    return HT_INPUT_ERROR;
+}
+
+/* Copies by hand: a path cut short in a message is harmless, and snprintf would make
+ * -Wformat-truncation warn at every call. */
+void ht_join(char *out, size_t len, const char *parent, const char *key)
+{
+    size_t o = 0;
+    if (!len) return;
+    if (parent)
+        for (; *parent && o + 1 < len; ++parent) out[o++] = *parent;
+    if (o && o + 1 < len) out[o++] = '.';
+    for (; *key && o + 1 < len; ++key) out[o++] = *key;
+    out[o] = 0;
+}
+
+/* A short description of what a node holds, for "found ..." */
+static void found_text(const yt_node *n, char *out, size_t len)
+{
+    if (!n || yt_is_null(n))
+        snprintf(out, len, "nothing");
+    else if (n->kind == YT_SCALAR)
+        snprintf(out, len, "\"%.60s\"", n->text);
+    else
+        snprintf(out, len, "%s", yt_kind_name(n));
+}
+
+int ht_check_keys(const yt_node *map, const char *path, const char *const *allowed, ht_error *err)
+{
+    if (!map || map->kind != YT_MAP) return 0;
+    for (size_t i = 0; i < map->n; ++i) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; ++a) ok |= !strcmp(*a, map->keys[i]);
+        if (ok) continue;
+        char list[512], kp[256];
+        size_t o = 0;
+        list[0] = 0;
+        for (const char *const *a = allowed; *a && o < sizeof list; ++a) {
+            int w = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", *a);
+            if (w < 0) break;
+            o += (size_t)w;
+        }
+        ht_join(kp, sizeof kp, path, map->keys[i]);
+        return ht_fail(err, map->items[i]->file, map->key_lines[i], kp, "unknown key (a typo?); expected one of: %s",
+                       list);
+    }
+    return 0;
+}
+
+int ht_expect_map(const yt_node *n, const char *path, const char *what, ht_error *err)
+{
+    if (n && n->kind == YT_MAP) return 0;
+    char f[96];
+    found_text(n, f, sizeof f);
+    return ht_fail_at(err, n, path, "expected %s (a map of keys), found %s", what, f);
+}
+
+/* ---------------------------------------------------------------- typed getters */
+
+int ht_node_quantity(const yt_node *n, const char *path, const char *dim, ht_sign sign, double *out,
+                     ht_error *err)
+{
+    if (!n || n->kind != YT_SCALAR) {
+        char f[96];
+        found_text(n, f, sizeof f);
+        return ht_fail_at(err, n, path, "expected a %s (a number, optionally with a unit), found %s", dim, f);
+    }
+    char msg[512];
+    double v;
+    if (ht_units_parse(n->text, dim, &v, msg, sizeof msg)) return ht_fail_at(err, n, path, "%s", msg);
+    if (sign == HT_POSITIVE && !(v > 0))
+        return ht_fail_at(err, n, path, "expected a positive %s, found \"%s\"", dim, n->text);
+    if (sign == HT_NONNEGATIVE && !(v >= 0))
+        return ht_fail_at(err, n, path, "expected a %s >= 0, found \"%s\"", dim, n->text);
+    *out = v;
+    return 0;
+}
+
+int ht_get_quantity(const yt_node *map, const char *parent, const char *key, const char *dim, ht_sign sign,
+                    double def, double *out, int *given, ht_error *err)
+{
+    const yt_node *n = yt_get(map, key);
+    if (given) *given = n != NULL;
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    char path[256];
+    ht_join(path, sizeof path, parent, key);
+    return ht_node_quantity(n, path, dim, sign, out, err);
+}
+
+int ht_get_required(const yt_node *map, const char *parent, const char *key, const char *dim, ht_sign sign,
+                    double *out, ht_error *err)
+{
+    char path[256];
+    ht_join(path, sizeof path, parent, key);
+    const yt_node *n = yt_get(map, key);
+    if (!n) return ht_fail_at(err, map, path, "missing: expected a %s here", dim);
+    return ht_node_quantity(n, path, dim, sign, out, err);
+}
+
+int ht_get_int(const yt_node *map, const char *parent, const char *key, int lo, int hi, int def, int *out,
+               ht_error *err)
+{
+    const yt_node *n = yt_get(map, key);
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    char path[256];
+    ht_join(path, sizeof path, parent, key);
+    double v;
+    if (n->kind != YT_SCALAR || ht_units_parse(n->text, "dimensionless", &v, NULL, 0) || v != floor(v) ||
+        v < lo || v > hi) {
+        char f[96];
+        found_text(n, f, sizeof f);
+        return ht_fail_at(err, n, path, "expected an integer in [%d, %d], found %s", lo, hi, f);
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int ht_get_bool(const yt_node *map, const char *parent, const char *key, int def, int *out, ht_error *err)
+{
+    const yt_node *n = yt_get(map, key);
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "1"};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "0"};
+    if (n->kind == YT_SCALAR) {
+        for (size_t i = 0; i < sizeof yes / sizeof yes[0]; ++i) {
+            if (!strcmp(n->text, yes[i])) {
+                *out = 1;
+                return 0;
+            }
+            if (!strcmp(n->text, no[i])) {
+                *out = 0;
+                return 0;
+            }
+        }
+    }
+    char path[256], f[96];
+    ht_join(path, sizeof path, parent, key);
+    found_text(n, f, sizeof f);
+    return ht_fail_at(err, n, path, "expected true or false, found %s", f);
+}
+
+int ht_node_name(const yt_node *n, const char *path, char *out, ht_error *err)
+{
+    if (!n || n->kind != YT_SCALAR || yt_is_null(n) || !n->text[0]) {
+        char f[96];
+        found_text(n, f, sizeof f);
+        return ht_fail_at(err, n, path, "expected a name, found %s", f);
+    }
+    if (strlen(n->text) >= HT_NAME_MAX)
+        return ht_fail_at(err, n, path, "the name \"%.40s...\" is longer than %d characters", n->text,
+                          HT_NAME_MAX - 1);
+    snprintf(out, HT_NAME_MAX, "%s", n->text);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- files */
+
+int ht_resolve_path(const char *base_file, const char *rel, char *out, size_t len)
+{
+    int w;
+    const char *slash = base_file ? strrchr(base_file, '/') : NULL;
+    if (rel[0] == '/' || !slash)
+        w = snprintf(out, len, "%s", rel);
+    else
+        w = snprintf(out, len, "%.*s/%s", (int)(slash - base_file), base_file, rel);
+    return w < 0 || (size_t)w >= len ? -1 : 0;
+}
+
+int ht_read_table(const char *file, const yt_node *at, const char *path, ht_sbuf *cfg, double **t, double **v,
+                  int *n, ht_error *err)
+{
+    *t = *v = NULL;
+    *n = 0;
+    FILE *f = fopen(file, "rb");
+    if (!f) return ht_fail_at(err, at, path, "cannot open the table file '%s': %s", file, strerror(errno));
+    ht_sbuf text = {0};
+    char buf[4096];
+    size_t r;
+    while ((r = fread(buf, 1, sizeof buf, f)) > 0) ht_sbuf_add(&text, buf, r);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || text.oom || !text.s) {
+        free(text.s);
+        if (bad || text.oom) return ht_fail_at(err, at, path, "cannot read the table file '%s'", file);
+        return ht_fail_at(err, at, path, "the table file '%s' is empty: expected lines \"t value\"", file);
+    }
+    int cap = 0, cnt = 0, rc = 0;
+    double *tt = NULL, *vv = NULL;
+    int line = 0;
+    for (char *p = text.s; *p && !rc;) {
+        char *eol = strchr(p, '\n');
+        if (eol) *eol = 0;
+        ++line;
+        char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r') ++q;
+        if (*q && *q != '#') {
+            char *e1, *e2;
+            errno = 0;
+            double a = strtod(q, &e1);
+            char *sep = e1;
+            while (e1 != q && (*sep == ' ' || *sep == '\t')) ++sep;
+            if (e1 != q && *sep == ',') ++sep; /* "t, value" (CSV) */
+            double b = e1 != q ? strtod(sep, &e2) : 0;
+            if (e1 != q && e2 == sep) e2 = e1;
+            char *rest = e1 != q ? e2 : q;
+            while (*rest == ' ' || *rest == '\t' || *rest == '\r' || *rest == ',') ++rest;
+            if (e1 == q || e2 == e1 || (*rest && *rest != '#') || !isfinite(a) || !isfinite(b)) {
+                rc = ht_fail_at(err, at, path,
+                                "%s:%d: expected two finite numbers \"t value\" on each line, found \"%.60s\"", file,
+                                line, q);
+                break;
+            }
+            if (cnt == cap) {
+                int nc = cap ? 2 * cap : 256;
+                double *t2 = realloc(tt, (size_t)nc * sizeof *t2);
+                if (!t2) {
+                    rc = ht_fail_at(err, at, path, "out of memory");
+                    break;
+                }
+                tt = t2;
+                double *v2 = realloc(vv, (size_t)nc * sizeof *v2);
+                if (!v2) {
+                    rc = ht_fail_at(err, at, path, "out of memory");
+                    break;
+                }
+                vv = v2;
+                cap = nc;
+            }
+            if (cnt > 0 && !(a > tt[cnt - 1])) {
+                rc = ht_fail_at(err, at, path, "%s:%d: times must be strictly ascending: %g follows %g", file, line,
+                                a, tt[cnt - 1]);
+                break;
+            }
+            if (cnt == 0 && a < 0) {
+                rc = ht_fail_at(err, at, path, "%s:%d: the first time must be >= 0, found %g", file, line, a);
+                break;
+            }
+            tt[cnt] = a;
+            vv[cnt] = b;
+            ++cnt;
+        }
+        if (!eol) break;
+        p = eol + 1;
+    }
+    if (!rc && cnt < 2)
+        rc = ht_fail_at(err, at, path, "the table file '%s' has %d data line(s); expected at least 2 lines \"t value\"",
+                        file, cnt);
+    if (!rc && cfg) {
+        /* re-read as written: the parse above wrote NULs into text */
+        FILE *g = fopen(file, "rb");
+        ht_sbuf_printf(cfg, "# ---- inlet table: %s ----\n", file);
+        if (g) {
+            while ((r = fread(buf, 1, sizeof buf, g)) > 0) ht_sbuf_add(cfg, buf, r);
+            fclose(g);
+        }
+        if (cfg->n && cfg->s[cfg->n - 1] != '\n') ht_sbuf_add(cfg, "\n", 1);
+    }
+    free(text.s);
+    if (rc) {
+        free(tt);
+        free(vv);
+        return rc;
+    }
+    *t = tt;
+    *v = vv;
+    *n = cnt;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- case basics */
+
+int ht_node_index(ht_case *c, const char *name)
+{
+    for (int i = 0; i < c->n_nodes; ++i)
+        if (!strcmp(c->node_names[i], name)) return i;
+    char(*nn)[HT_NAME_MAX] = realloc(c->node_names, (size_t)(c->n_nodes + 1) * sizeof *nn);
+    if (!nn) return -1;
+    c->node_names = nn;
+    snprintf(c->node_names[c->n_nodes], HT_NAME_MAX, "%s", name);
+    return c->n_nodes++;
+}
+
+void ht_case_defaults(ht_case *c)
+{
+    c->rho = 1060;
+    c->mu = 4e-3;
+    c->zeta = 9;
+    c->alpha = 1;
+    c->cfl = 0.9;
+    c->dx = 1e-3;
+    c->min_cells = 4;
+    c->limiter = HT_LIMITER_MINMOD;
+    c->tracer_limiter = HT_LIMITER_SUPERBEE;
+    c->junction_tol = 1e-12;
+    c->junction_maxit = 50;
+    c->tracer = 1;
+    c->cycles = 10;
+    c->conv_tol = 1e-3;
+}
+
+void ht_case_free(ht_case *c)
+{
+    if (!c) return;
+    for (int v = 0; v < c->n_vessels && c->vessels; ++v) free(c->vessels[v].points);
+    for (int k = 0; k < c->n_inlets && c->inlets; ++k) {
+        ht_waveform *w = &c->inlets[k].wave;
+        /* the case owns the arrays the waveform points to (const only for the kernels) */
+        free((void *)(uintptr_t)w->t);
+        free((void *)(uintptr_t)w->v);
+        free((void *)(uintptr_t)w->amp);
+        free((void *)(uintptr_t)w->phase);
+    }
+    free(c->node_names);
+    free(c->vessels);
+    free(c->inlets);
+    free(c->outlets);
+    free(c->probes);
+    free(c->config_text);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---------------------------------------------------------------- network checks */
+
+static int uf_find(int *parent, int i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+int ht_case_check_network(const ht_case *c, const ht_key_words *w, const ht_where *inlet_at,
+                          const ht_where *outlet_at, ht_error *err)
+{
+    int nv = c->n_vessels, nn = c->n_nodes, rc = 0;
+    char path[256];
+    if (nv < 1) return ht_fail(err, c->path, 1, w->section, "the network has no vessels");
+    int *parent = malloc((size_t)nn * sizeof *parent);
+    int *deg = calloc((size_t)nn, sizeof *deg);
+    if (!parent || !deg) {
+        free(parent);
+        free(deg);
+        return ht_fail(err, c->path, 1, "", "out of memory");
+    }
+    for (int i = 0; i < nn; ++i) parent[i] = i;
+
+    /* a tree: every vessel joins two nodes not yet connected */
+    for (int v = 0; v < nv && !rc; ++v) {
+        const ht_vessel_spec *vs = &c->vessels[v];
+        deg[vs->node_from]++;
+        deg[vs->node_to]++;
+        snprintf(path, sizeof path, "%s.%s.%s", w->section, vs->name, w->to_key);
+        if (vs->node_from == vs->node_to) {
+            rc = ht_fail(err, vs->file, vs->line, path,
+                         "vessel '%s' starts and ends at node '%s': that is a cycle; the network must be a tree",
+                         vs->name, c->node_names[vs->node_from]);
+            break;
+        }
+        int a = uf_find(parent, vs->node_from), b = uf_find(parent, vs->node_to);
+        if (a == b) {
+            rc = ht_fail(err, vs->file, vs->line, path,
+                         "vessel '%s' closes a cycle: nodes '%s' and '%s' are already connected through other "
+                         "vessels; the network must be a tree",
+                         vs->name, c->node_names[vs->node_from], c->node_names[vs->node_to]);
+            break;
+        }
+        parent[a] = b;
+    }
+    /* one tree, reached from the (first) inlet */
+    if (!rc) {
+        int ref = c->n_inlets > 0 ? c->inlets[0].vessel : 0;
+        int root = uf_find(parent, c->vessels[ref].node_from);
+        for (int v = 0; v < nv; ++v) {
+            const ht_vessel_spec *vs = &c->vessels[v];
+            if (uf_find(parent, vs->node_from) == root) continue;
+            snprintf(path, sizeof path, "%s.%s", w->section, vs->name);
+            rc = ht_fail(err, vs->file, vs->line, path,
+                         "vessel '%s' is not connected to vessel '%s': the network is disconnected (it must be "
+                         "one tree; check the %s/%s node names)",
+                         vs->name, c->vessels[ref].name, w->from_key, w->to_key);
+            break;
+        }
+    }
+    if (!rc && c->n_inlets < 1)
+        rc = ht_fail(err, c->path, 1, w->inlet_key, "no inlet: at least one inlet is needed");
+
+    for (int k = 0; k < c->n_inlets && !rc; ++k) {
+        const ht_inlet_spec *is = &c->inlets[k];
+        const ht_vessel_spec *vs = &c->vessels[is->vessel];
+        for (int j = 0; j < k; ++j)
+            if (c->inlets[j].vessel == is->vessel)
+                rc = ht_fail(err, inlet_at[k].file, inlet_at[k].line, inlet_at[k].path,
+                             "vessel '%s' already has an inlet (%s:%d); one inlet per vessel start", vs->name,
+                             inlet_at[j].file, inlet_at[j].line);
+        if (!rc && deg[vs->node_from] > 1)
+            rc = ht_fail(err, inlet_at[k].file, inlet_at[k].line, inlet_at[k].path,
+                         "the inlet of vessel '%s' would sit at node '%s', which is a junction of %d vessel ends; "
+                         "an inlet needs a vessel start that joins no other vessel",
+                         vs->name, c->node_names[vs->node_from], deg[vs->node_from]);
+    }
+    for (int k = 0; k < c->n_outlets && !rc; ++k) {
+        const ht_outlet_spec *os = &c->outlets[k];
+        const ht_vessel_spec *vs = &c->vessels[os->vessel];
+        for (int j = 0; j < k; ++j)
+            if (c->outlets[j].vessel == os->vessel)
+                rc = ht_fail(err, outlet_at[k].file, outlet_at[k].line, outlet_at[k].path,
+                             "vessel '%s' already has an outlet (%s:%d)", vs->name, outlet_at[j].file,
+                             outlet_at[j].line);
+        if (!rc && deg[vs->node_to] > 1)
+            rc = ht_fail(err, outlet_at[k].file, outlet_at[k].line, outlet_at[k].path,
+                         "the outlet of vessel '%s' would sit at its end node '%s', which is a junction of %d "
+                         "vessel ends; an outlet needs a vessel end that joins no other vessel",
+                         vs->name, c->node_names[vs->node_to], deg[vs->node_to]);
+    }
+    /* every free vessel end needs a boundary model */
+    for (int v = 0; v < nv && !rc; ++v) {
+        const ht_vessel_spec *vs = &c->vessels[v];
+        int has_in = 0, has_out = 0;
+        for (int k = 0; k < c->n_inlets; ++k) has_in |= c->inlets[k].vessel == v;
+        for (int k = 0; k < c->n_outlets; ++k) has_out |= c->outlets[k].vessel == v;
+        snprintf(path, sizeof path, "%s.%s", w->section, vs->name);
+        if (deg[vs->node_to] == 1 && !has_out)
+            rc = ht_fail(err, vs->file, vs->line, path,
+                         "missing outlet model for vessel '%s': its end node '%s' joins no other vessel; give it "
+                         "an outlet (%s)",
+                         vs->name, c->node_names[vs->node_to], w->outlet_key);
+        else if (deg[vs->node_from] == 1 && !has_in)
+            rc = ht_fail(err, vs->file, vs->line, path,
+                         "missing inlet for vessel '%s': its start node '%s' joins no other vessel and has no "
+                         "inlet (outlets attach at a vessel's end node: is the vessel's direction reversed?)",
+                         vs->name, c->node_names[vs->node_from]);
+    }
+    free(parent);
+    free(deg);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- own format */
+
+typedef struct {
+    const char *case_file;    /* for files named by --set nodes */
+    ht_sbuf *cfg;
+    ht_where *inlet_at, *outlet_at;
+    int have_p_init;
+    int period_given;
+    const yt_node *root;
+} ctx;
+
+static int find_vessel(const ht_case *c, const char *name)
+{
+    for (int v = 0; v < c->n_vessels; ++v)
+        if (!strcmp(c->vessels[v].name, name)) return v;
+    return -1;
+}
+
+/* The vessel a boundary or probe names, with the known names in the message when unknown. */
+static int vessel_ref(const ht_case *c, const yt_node *n, const char *path, int *out, ht_error *err)
+{
+    char name[HT_NAME_MAX];
+    int rc = ht_node_name(n, path, name, err);
+    if (rc) return rc;
+    int v = find_vessel(c, name);
+    if (v >= 0) {
+        *out = v;
+        return 0;
+    }
+    char list[400];
+    size_t o = 0;
+    list[0] = 0;
+    for (int k = 0; k < c->n_vessels && o < sizeof list - 8; ++k) {
+        int w = snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "", c->vessels[k].name);
+        if (w < 0 || (size_t)w >= sizeof list - o) {
+            snprintf(list + o, sizeof list - o, ", ...");
+            break;
+        }
+        o += (size_t)w;
+    }
+    return ht_fail_at(err, n, path, "unknown vessel '%s' (vessels: %s)", name, list);
+}
+
+static const char *const VESSEL_KEYS[] = {"name", "from", "to", "length", "radius", "E", "thickness",
+                                          "reference_pressure", "cells", "points", "description", NULL};
+
+static int parse_vessel(const yt_node *it, size_t i, double p_ref_default, ht_case *c, ht_error *err)
+{
+    ht_vessel_spec *vs = &c->vessels[i];
+    char path[256], kp[256];
+    int rc;
+    snprintf(path, sizeof path, "vessels.%zu", i);
+    if ((rc = ht_expect_map(it, path, "a vessel", err))) return rc;
+    const yt_node *nm = yt_get(it, "name");
+    if (!nm) return ht_fail_at(err, it, path, "missing: every vessel needs a name");
+    ht_join(kp, sizeof kp, path, "name");
+    if ((rc = ht_node_name(nm, kp, vs->name, err))) return rc;
+    snprintf(path, sizeof path, "vessels.%s", vs->name);
+    snprintf(vs->file, sizeof vs->file, "%s", it->file);
+    vs->line = it->line;
+    if ((rc = ht_check_keys(it, path, VESSEL_KEYS, err))) return rc;
+    for (size_t j = 0; j < i; ++j)
+        if (!strcmp(c->vessels[j].name, vs->name))
+            return ht_fail_at(err, nm, kp, "duplicate vessel name '%s' (first at %s:%d)", vs->name,
+                              c->vessels[j].file, c->vessels[j].line);
+
+    const char *ends[2] = {"from", "to"};
+    int *idx[2] = {&vs->node_from, &vs->node_to};
+    for (int e = 0; e < 2; ++e) {
+        char node[HT_NAME_MAX];
+        ht_join(kp, sizeof kp, path, ends[e]);
+        const yt_node *n = yt_get(it, ends[e]);
+        if (!n) return ht_fail_at(err, it, kp, "missing: every vessel needs '%s' (a node name)", ends[e]);
+        if ((rc = ht_node_name(n, kp, node, err))) return rc;
+        if ((*idx[e] = ht_node_index(c, node)) < 0) return ht_fail_at(err, n, kp, "out of memory");
+    }
+    if ((rc = ht_get_required(it, path, "length", "length", HT_POSITIVE, &vs->length, err))) return rc;
+
+    const yt_node *r = yt_get(it, "radius");
+    ht_join(kp, sizeof kp, path, "radius");
+    if (!r) return ht_fail_at(err, it, kp, "missing: expected a length, or [proximal, distal] for a taper");
+    if (r->kind == YT_SEQ) {
+        if (r->n != 2)
+            return ht_fail_at(err, r, kp, "expected one radius or [proximal, distal], found a list of %zu", r->n);
+        char k2[300];
+        snprintf(k2, sizeof k2, "%s.0", kp);
+        if ((rc = ht_node_quantity(r->items[0], k2, "length", HT_POSITIVE, &vs->r_prox, err))) return rc;
+        snprintf(k2, sizeof k2, "%s.1", kp);
+        if ((rc = ht_node_quantity(r->items[1], k2, "length", HT_POSITIVE, &vs->r_dist, err))) return rc;
+    } else {
+        if ((rc = ht_node_quantity(r, kp, "length", HT_POSITIVE, &vs->r_prox, err))) return rc;
+        vs->r_dist = vs->r_prox;
+    }
+    if ((rc = ht_get_required(it, path, "E", "pressure", HT_POSITIVE, &vs->E, err))) return rc;
+    const yt_node *th = yt_get(it, "thickness");
+    vs->h = 0; /* empirical h(r) */
+    if (th && !(th->kind == YT_SCALAR && !strcmp(th->text, "auto"))) {
+        ht_join(kp, sizeof kp, path, "thickness");
+        if ((rc = ht_node_quantity(th, kp, "length", HT_POSITIVE, &vs->h, err))) return rc;
+    }
+    if ((rc = ht_get_quantity(it, path, "reference_pressure", "pressure", HT_ANY, p_ref_default, &vs->p_ref, NULL,
+                              err)))
+        return rc;
+    if ((rc = ht_get_int(it, path, "cells", 1, 10000000, 0, &vs->n_cells, err))) return rc;
+
+    const yt_node *pts = yt_get(it, "points");
+    if (pts) {
+        ht_join(kp, sizeof kp, path, "points");
+        if (pts->kind != YT_SEQ || pts->n < 2)
+            return ht_fail_at(err, pts, kp, "expected a list of at least two points [x, y, z]");
+        vs->points = malloc(pts->n * 3 * sizeof *vs->points);
+        if (!vs->points) return ht_fail_at(err, pts, kp, "out of memory");
+        vs->n_points = (int)pts->n;
+        for (size_t k = 0; k < pts->n; ++k) {
+            const yt_node *p = pts->items[k];
+            char k2[300];
+            snprintf(k2, sizeof k2, "%s.%zu", kp, k);
+            if (p->kind != YT_SEQ || p->n != 3) return ht_fail_at(err, p, k2, "expected a point [x, y, z]");
+            for (int a = 0; a < 3; ++a)
+                if ((rc = ht_node_quantity(p->items[a], k2, "length", HT_ANY, &vs->points[3 * k + (size_t)a], err)))
+                    return rc;
+        }
+    }
+    return 0;
+}
+
+static int parse_vessels(const yt_node *vessels, const yt_node *owner, double p_ref, ht_case *c, ht_error *err)
+{
+    if (!vessels || vessels->kind != YT_SEQ || vessels->n == 0) {
+        char f[96];
+        found_text(vessels, f, sizeof f);
+        return ht_fail_at(err, vessels ? vessels : owner, "vessels", "expected a list of vessels, found %s", f);
+    }
+    c->vessels = calloc(vessels->n, sizeof *c->vessels);
+    if (!c->vessels) return ht_fail_at(err, vessels, "vessels", "out of memory");
+    c->n_vessels = (int)vessels->n;
+    for (size_t i = 0; i < vessels->n; ++i) {
+        int rc = parse_vessel(vessels->items[i], i, p_ref, c, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int parse_blood(const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"density", "viscosity", "profile", "alpha", NULL};
+    const yt_node *b = yt_get(root, "blood");
+    int rc;
+    if (!b) return 0;
+    if ((rc = ht_expect_map(b, "blood", "the blood section", err)) || (rc = ht_check_keys(b, "blood", keys, err)))
+        return rc;
+    if ((rc = ht_get_quantity(b, "blood", "density", "density", HT_POSITIVE, c->rho, &c->rho, NULL, err)) ||
+        (rc = ht_get_quantity(b, "blood", "viscosity", "viscosity", HT_NONNEGATIVE, c->mu, &c->mu, NULL, err)) ||
+        (rc = ht_get_quantity(b, "blood", "profile", "dimensionless", HT_POSITIVE, c->zeta, &c->zeta, NULL, err)) ||
+        (rc = ht_get_quantity(b, "blood", "alpha", "dimensionless", HT_POSITIVE, c->alpha, &c->alpha, NULL, err)))
+        return rc;
+    if (c->alpha < 1)
+        return ht_fail_at(err, yt_get(b, "alpha"), "blood.alpha",
+                          "expected a momentum-flux coefficient >= 1 (1 flat profile, 4/3 Poiseuille), found %g",
+                          c->alpha);
+    return 0;
+}
+
+/* One waveform list of quantities (Fourier amplitudes or phases). */
+static int quantity_list(const yt_node *n, const char *path, const char *dim, double scale_unit, double **out,
+                         int *count, ht_error *err)
+{
+    if (!n || n->kind != YT_SEQ) {
+        char f[96];
+        found_text(n, f, sizeof f);
+        return ht_fail_at(err, n, path, "expected a list of numbers, found %s", f);
+    }
+    *out = calloc(n->n ? n->n : 1, sizeof **out);
+    if (!*out) return ht_fail_at(err, n, path, "out of memory");
+    *count = (int)n->n;
+    for (size_t i = 0; i < n->n; ++i) {
+        char kp[256];
+        snprintf(kp, sizeof kp, "%s.%zu", path, i);
+        int rc = ht_node_quantity(n->items[i], kp, scale_unit > 0 ? "dimensionless" : dim, HT_ANY, &(*out)[i], err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* The factor of a `unit:` key ("mL/s" -> 1e-6), checked against the expected dimension. */
+static int unit_factor(const yt_node *map, const char *parent, const char *dim, double *f, ht_error *err)
+{
+    const yt_node *u = yt_get(map, "unit");
+    *f = 1;
+    if (!u) return 0;
+    char kp[256], text[300], msg[512];
+    ht_join(kp, sizeof kp, parent, "unit");
+    if (u->kind != YT_SCALAR) return ht_fail_at(err, u, kp, "expected a unit such as \"mL/s\", found %s", yt_kind_name(u));
+    snprintf(text, sizeof text, "1 %s", u->text);
+    if (ht_units_parse(text, dim, f, msg, sizeof msg)) return ht_fail_at(err, u, kp, "%s", msg);
+    return 0;
+}
+
+static const char *const INLET_KEYS[] = {"vessel", "type", "tracer", "file", "period", "unit", "scale",
+                                         "fourier", "gaussian", "constant", NULL};
+
+static int parse_inlet(ctx *x, const yt_node *in, const char *path, int k, ht_case *c, ht_error *err)
+{
+    ht_inlet_spec *is = &c->inlets[k];
+    ht_waveform *w = &is->wave;
+    char kp[256];
+    int rc;
+    if ((rc = ht_expect_map(in, path, "an inlet", err)) || (rc = ht_check_keys(in, path, INLET_KEYS, err))) return rc;
+    snprintf(x->inlet_at[k].path, sizeof x->inlet_at[k].path, "%s", path);
+    x->inlet_at[k].file = in->file;
+    x->inlet_at[k].line = in->line;
+
+    const yt_node *vn = yt_get(in, "vessel");
+    ht_join(kp, sizeof kp, path, "vessel");
+    if (!vn) return ht_fail_at(err, in, kp, "missing: the vessel whose start receives the inflow");
+    if ((rc = vessel_ref(c, vn, kp, &is->vessel, err))) return rc;
+
+    const char *dim = "flow";
+    is->kind = HT_INLET_FLOW;
+    const yt_node *tn = yt_get(in, "type");
+    if (tn) {
+        ht_join(kp, sizeof kp, path, "type");
+        if (tn->kind == YT_SCALAR && !strcmp(tn->text, "pressure")) {
+            is->kind = HT_INLET_PRESSURE;
+            dim = "pressure";
+        } else if (!(tn->kind == YT_SCALAR && !strcmp(tn->text, "flow"))) {
+            char f[96];
+            found_text(tn, f, sizeof f);
+            return ht_fail_at(err, tn, kp, "expected flow or pressure, found %s", f);
+        }
+    }
+    if ((rc = ht_get_quantity(in, path, "tracer", "dimensionless", HT_ANY, 0, &is->tracer, NULL, err))) return rc;
+    if (is->tracer < 0 || is->tracer > 1) {
+        ht_join(kp, sizeof kp, path, "tracer");
+        return ht_fail_at(err, yt_get(in, "tracer"), kp, "expected an ECMO fraction in [0, 1], found %g", is->tracer);
+    }
+    double scale;
+    if ((rc = ht_get_quantity(in, path, "scale", "dimensionless", HT_ANY, 1, &scale, NULL, err))) return rc;
+
+    static const char *const kinds[] = {"file", "fourier", "gaussian", "constant"};
+    const char *given[4];
+    int n_given = 0, which = -1;
+    for (int i = 0; i < 4; ++i)
+        if (yt_get(in, kinds[i])) {
+            given[n_given++] = kinds[i];
+            which = i;
+        }
+    if (n_given != 1) {
+        if (!n_given) return ht_fail_at(err, in, path, "no waveform: give one of file, fourier, gaussian, constant");
+        return ht_fail_at(err, in, path, "more than one waveform (%s and %s): give exactly one", given[0], given[1]);
+    }
+    if (which != 0) {
+        if (yt_get(in, "period")) {
+            ht_join(kp, sizeof kp, path, "period");
+            return ht_fail_at(err, yt_get(in, "period"), kp,
+                              "period applies to a file table only (fourier has its own period; gaussian and "
+                              "constant are not periodic)");
+        }
+        if (yt_get(in, "unit")) {
+            ht_join(kp, sizeof kp, path, "unit");
+            return ht_fail_at(err, yt_get(in, "unit"), kp,
+                              "unit applies to a file table only (write units into the values, or fourier.unit)");
+        }
+    }
+    w->scale = scale;
+    if (which == 0) { /* file */
+        const yt_node *fn = yt_get(in, "file");
+        ht_join(kp, sizeof kp, path, "file");
+        if (fn->kind != YT_SCALAR || !fn->text[0])
+            return ht_fail_at(err, fn, kp, "expected a file name, found %s", yt_kind_name(fn));
+        char full[1024];
+        const char *base = strcmp(fn->file, "--set") ? fn->file : x->case_file;
+        if (ht_resolve_path(base, fn->text, full, sizeof full))
+            return ht_fail_at(err, fn, kp, "the path is too long");
+        double *t, *v;
+        int n;
+        if ((rc = ht_read_table(full, fn, kp, x->cfg, &t, &v, &n, err))) return rc;
+        w->kind = HT_WAVE_TABLE;
+        w->t = t;
+        w->v = v;
+        w->n = n;
+        double uf;
+        if ((rc = unit_factor(in, path, dim, &uf, err))) return rc;
+        w->scale = scale * uf;
+        int pg;
+        if ((rc = ht_get_quantity(in, path, "period", "time", HT_POSITIVE, t[n - 1], &w->period, &pg, err))) return rc;
+        if (pg && w->period < t[n - 1]) {
+            ht_join(kp, sizeof kp, path, "period");
+            return ht_fail_at(err, yt_get(in, "period"), kp,
+                              "the period %g s is shorter than the table, which runs to t = %g s", w->period,
+                              t[n - 1]);
+        }
+    } else if (which == 1) { /* fourier */
+        static const char *const fk[] = {"period", "mean", "amplitudes", "phases", "unit", NULL};
+        const yt_node *fo = yt_get(in, "fourier");
+        char fp[256];
+        ht_join(fp, sizeof fp, path, "fourier");
+        if ((rc = ht_expect_map(fo, fp, "a Fourier series {period, mean, amplitudes, phases}", err)) ||
+            (rc = ht_check_keys(fo, fp, fk, err)))
+            return rc;
+        double uf;
+        if ((rc = unit_factor(fo, fp, dim, &uf, err))) return rc;
+        int has_unit = yt_get(fo, "unit") != NULL;
+        w->kind = HT_WAVE_FOURIER;
+        w->scale = scale * uf;
+        if ((rc = ht_get_required(fo, fp, "period", "time", HT_POSITIVE, &w->period, err)) ||
+            (rc = ht_get_quantity(fo, fp, "mean", has_unit ? "dimensionless" : dim, HT_ANY, 0, &w->mean, NULL, err)))
+            return rc;
+        double *amp = NULL, *ph = NULL;
+        int na = 0, np = 0;
+        ht_join(kp, sizeof kp, fp, "amplitudes");
+        if (!yt_get(fo, "amplitudes")) return ht_fail_at(err, fo, kp, "missing: the list of harmonic amplitudes");
+        rc = quantity_list(yt_get(fo, "amplitudes"), kp, dim, has_unit ? 1 : 0, &amp, &na, err);
+        w->amp = amp;
+        if (rc) return rc;
+        ht_join(kp, sizeof kp, fp, "phases");
+        if (yt_get(fo, "phases")) {
+            rc = quantity_list(yt_get(fo, "phases"), kp, "dimensionless", 0, &ph, &np, err);
+            w->phase = ph;
+            if (rc) return rc;
+            if (np != na)
+                return ht_fail_at(err, yt_get(fo, "phases"), kp, "expected %d phases (one per amplitude), found %d",
+                                  na, np);
+        } else {
+            if (!(ph = calloc(na ? (size_t)na : 1, sizeof *ph))) return ht_fail_at(err, fo, kp, "out of memory");
+            w->phase = ph;
+        }
+        w->n_harm = na;
+    } else if (which == 2) { /* gaussian */
+        static const char *const gk[] = {"amplitude", "center", "k", NULL};
+        const yt_node *g = yt_get(in, "gaussian");
+        char gp[256];
+        ht_join(gp, sizeof gp, path, "gaussian");
+        if ((rc = ht_expect_map(g, gp, "a Gaussian pulse {amplitude, center, k}", err)) ||
+            (rc = ht_check_keys(g, gp, gk, err)))
+            return rc;
+        w->kind = HT_WAVE_GAUSSIAN;
+        w->period = 0;
+        if ((rc = ht_get_required(g, gp, "amplitude", dim, HT_ANY, &w->amplitude, err)) ||
+            (rc = ht_get_quantity(g, gp, "center", "time", HT_ANY, 0, &w->t0, NULL, err)) ||
+            (rc = ht_get_required(g, gp, "k", "frequency_squared", HT_POSITIVE, &w->k, err)))
+            return rc;
+    } else { /* constant */
+        ht_join(kp, sizeof kp, path, "constant");
+        w->kind = HT_WAVE_CONSTANT;
+        w->period = 0;
+        if ((rc = ht_node_quantity(yt_get(in, "constant"), kp, dim, HT_ANY, &w->value, err))) return rc;
+    }
+    return 0;
+}
+
+static int parse_inlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
+{
+    const yt_node *in = yt_get(root, "inlet");
+    if (!in)
+        return ht_fail_at(err, root, "inlet", "missing: the case needs an inlet (vessel, type, and a waveform)");
+    size_t n = in->kind == YT_SEQ ? in->n : 1;
+    if (n == 0) return ht_fail_at(err, in, "inlet", "expected at least one inlet, found an empty list");
+    c->inlets = calloc(n, sizeof *c->inlets);
+    x->inlet_at = calloc(n, sizeof *x->inlet_at);
+    if (!c->inlets || !x->inlet_at) return ht_fail_at(err, in, "inlet", "out of memory");
+    c->n_inlets = (int)n;
+    for (size_t k = 0; k < n; ++k) {
+        char path[64];
+        if (in->kind == YT_SEQ)
+            snprintf(path, sizeof path, "inlet.%zu", k);
+        else
+            snprintf(path, sizeof path, "inlet");
+        int rc = parse_inlet(x, in->kind == YT_SEQ ? in->items[k] : in, path, (int)k, c, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const wk[] = {"type", "R1", "C", "R2", "p_out", NULL};
+    static const char *const rk[] = {"type", "R", "p_out", NULL};
+    static const char *const fk[] = {"type", "Rt", NULL};
+    const yt_node *o = yt_get(root, "outlets");
+    int rc;
+    if (!o) return 0;
+    if ((rc = ht_expect_map(o, "outlets", "outlets by vessel name (name: {type: ..., ...})", err))) return rc;
+    c->outlets = calloc(o->n ? o->n : 1, sizeof *c->outlets);
+    x->outlet_at = calloc(o->n ? o->n : 1, sizeof *x->outlet_at);
+    if (!c->outlets || !x->outlet_at) return ht_fail_at(err, o, "outlets", "out of memory");
+    c->n_outlets = (int)o->n;
+    for (size_t k = 0; k < o->n; ++k) {
+        ht_outlet_spec *os = &c->outlets[k];
+        const yt_node *on = o->items[k];
+        char path[256], kp[256];
+        ht_join(path, sizeof path, "outlets", o->keys[k]);
+        x->outlet_at[k].file = on->file;
+        x->outlet_at[k].line = o->key_lines[k];
+        snprintf(x->outlet_at[k].path, sizeof x->outlet_at[k].path, "%s", path);
+        /* the key names the vessel: a scalar stand-in lets an unknown one be reported at
+         * the key's line, with the list of known names */
+        yt_node key = {0};
+        key.kind = YT_SCALAR;
+        key.file = on->file;
+        key.line = o->key_lines[k];
+        key.text = o->keys[k];
+        key.plain = 1;
+        if ((rc = vessel_ref(c, &key, path, &os->vessel, err))) return rc;
+        if ((rc = ht_expect_map(on, path, "an outlet model {type: windkessel|resistance|reflection, ...}", err)))
+            return rc;
+        const yt_node *tn = yt_get(on, "type");
+        ht_join(kp, sizeof kp, path, "type");
+        if (!tn) return ht_fail_at(err, on, kp, "missing: expected windkessel, resistance or reflection");
+        const char *t = tn->kind == YT_SCALAR ? tn->text : "";
+        if (!strcmp(t, "windkessel")) {
+            os->kind = HT_OUTLET_WINDKESSEL;
+            if ((rc = ht_check_keys(on, path, wk, err)) ||
+                (rc = ht_get_required(on, path, "R1", "resistance", HT_NONNEGATIVE, &os->R1, err)) ||
+                (rc = ht_get_required(on, path, "C", "compliance", HT_NONNEGATIVE, &os->C, err)) ||
+                (rc = ht_get_required(on, path, "R2", "resistance", HT_NONNEGATIVE, &os->R2, err)) ||
+                (rc = ht_get_quantity(on, path, "p_out", "pressure", HT_ANY, 0, &os->p_out, NULL, err)))
+                return rc;
+            if (!(os->R1 + os->R2 > 0))
+                return ht_fail_at(err, on, path, "a windkessel needs R1 + R2 > 0 (both are zero)");
+        } else if (!strcmp(t, "resistance")) {
+            os->kind = HT_OUTLET_RESISTANCE;
+            if ((rc = ht_check_keys(on, path, rk, err)) ||
+                (rc = ht_get_required(on, path, "R", "resistance", HT_POSITIVE, &os->R1, err)) ||
+                (rc = ht_get_quantity(on, path, "p_out", "pressure", HT_ANY, 0, &os->p_out, NULL, err)))
+                return rc;
+        } else if (!strcmp(t, "reflection")) {
+            os->kind = HT_OUTLET_REFLECTION;
+            if ((rc = ht_check_keys(on, path, fk, err)) ||
+                (rc = ht_get_required(on, path, "Rt", "dimensionless", HT_ANY, &os->Rt, err)))
+                return rc;
+            if (os->Rt < -1 || os->Rt > 1) {
+                ht_join(kp, sizeof kp, path, "Rt");
+                return ht_fail_at(err, yt_get(on, "Rt"), kp, "expected a reflection coefficient in [-1, 1], found %g",
+                                  os->Rt);
+            }
+        } else {
+            char f[96];
+            found_text(tn, f, sizeof f);
+            return ht_fail_at(err, tn, kp, "expected windkessel, resistance or reflection, found %s", f);
+        }
+    }
+    return 0;
+}
+
+static int parse_limiter(const yt_node *m, const char *key, ht_limiter_kind *out, ht_error *err)
+{
+    const yt_node *n = yt_get(m, key);
+    if (!n) return 0;
+    static const char *const names[] = {"minmod", "mc", "superbee"};
+    for (int i = 0; i < 3; ++i)
+        if (n->kind == YT_SCALAR && !strcmp(n->text, names[i])) {
+            *out = (ht_limiter_kind)i;
+            return 0;
+        }
+    char kp[128], f[96];
+    ht_join(kp, sizeof kp, "numerics", key);
+    found_text(n, f, sizeof f);
+    return ht_fail_at(err, n, kp, "expected minmod, mc or superbee, found %s", f);
+}
+
+static int parse_numerics(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"cfl", "dx", "min_cells", "limiter", "tracer_limiter", "junction_tol",
+                                       "junction_maxit", "tracer", "initial_pressure", NULL};
+    const yt_node *m = yt_get(root, "numerics");
+    int rc;
+    if (!m) return 0;
+    if ((rc = ht_expect_map(m, "numerics", "the numerics section", err)) ||
+        (rc = ht_check_keys(m, "numerics", keys, err)) ||
+        (rc = ht_get_quantity(m, "numerics", "cfl", "dimensionless", HT_ANY, c->cfl, &c->cfl, NULL, err)))
+        return rc;
+    if (!(c->cfl > 0 && c->cfl <= 1))
+        return ht_fail_at(err, yt_get(m, "cfl"), "numerics.cfl", "expected a CFL number in (0, 1], found %g", c->cfl);
+    if ((rc = ht_get_quantity(m, "numerics", "dx", "length", HT_POSITIVE, c->dx, &c->dx, NULL, err)) ||
+        (rc = ht_get_int(m, "numerics", "min_cells", 1, 1000000, c->min_cells, &c->min_cells, err)) ||
+        (rc = parse_limiter(m, "limiter", &c->limiter, err)) ||
+        (rc = parse_limiter(m, "tracer_limiter", &c->tracer_limiter, err)) ||
+        (rc = ht_get_quantity(m, "numerics", "junction_tol", "dimensionless", HT_POSITIVE, c->junction_tol,
+                              &c->junction_tol, NULL, err)) ||
+        (rc = ht_get_int(m, "numerics", "junction_maxit", 1, 100000, c->junction_maxit, &c->junction_maxit, err)) ||
+        (rc = ht_get_bool(m, "numerics", "tracer", c->tracer, &c->tracer, err)) ||
+        (rc = ht_get_quantity(m, "numerics", "initial_pressure", "pressure", HT_ANY, 0, &c->p_init, &x->have_p_init,
+                              err)))
+        return rc;
+    return 0;
+}
+
+static int parse_run(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"cycles", "period", "t_end", "convergence_tolerance", NULL};
+    const yt_node *m = yt_get(root, "run");
+    int rc;
+    if (!m) return 0;
+    if ((rc = ht_expect_map(m, "run", "the run section", err)) || (rc = ht_check_keys(m, "run", keys, err)) ||
+        (rc = ht_get_int(m, "run", "cycles", 1, 1000000, c->cycles, &c->cycles, err)) ||
+        (rc = ht_get_quantity(m, "run", "period", "time", HT_POSITIVE, 0, &c->period, &x->period_given, err)) ||
+        (rc = ht_get_quantity(m, "run", "t_end", "time", HT_NONNEGATIVE, 0, &c->t_end, NULL, err)) ||
+        (rc = ht_get_quantity(m, "run", "convergence_tolerance", "dimensionless", HT_POSITIVE, c->conv_tol,
+                              &c->conv_tol, NULL, err)))
+        return rc;
+    return 0;
+}
+
+static int parse_output(const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"interval", "probes", NULL};
+    static const char *const pk[] = {"name", "vessel", "x", NULL};
+    const yt_node *m = yt_get(root, "output");
+    int rc;
+    if (!m) return 0;
+    if ((rc = ht_expect_map(m, "output", "the output section", err)) ||
+        (rc = ht_check_keys(m, "output", keys, err)) ||
+        (rc = ht_get_quantity(m, "output", "interval", "time", HT_POSITIVE, 0, &c->out_interval, NULL, err)))
+        return rc;
+    const yt_node *pr = yt_get(m, "probes");
+    if (!pr) return 0;
+    if (pr->kind != YT_SEQ) {
+        char f[96];
+        found_text(pr, f, sizeof f);
+        return ht_fail_at(err, pr, "output.probes", "expected a list of probes {name, vessel, x}, found %s", f);
+    }
+    c->probes = calloc(pr->n ? pr->n : 1, sizeof *c->probes);
+    if (!c->probes) return ht_fail_at(err, pr, "output.probes", "out of memory");
+    c->n_probes = (int)pr->n;
+    for (size_t k = 0; k < pr->n; ++k) {
+        ht_probe_spec *p = &c->probes[k];
+        const yt_node *it = pr->items[k];
+        char path[128], kp[160];
+        snprintf(path, sizeof path, "output.probes.%zu", k);
+        if ((rc = ht_expect_map(it, path, "a probe {name, vessel, x}", err)) || (rc = ht_check_keys(it, path, pk, err)))
+            return rc;
+        ht_join(kp, sizeof kp, path, "vessel");
+        if (!yt_get(it, "vessel")) return ht_fail_at(err, it, kp, "missing: the vessel the probe is in");
+        if ((rc = vessel_ref(c, yt_get(it, "vessel"), kp, &p->vessel, err))) return rc;
+        const ht_vessel_spec *vs = &c->vessels[p->vessel];
+        if (yt_get(it, "name")) {
+            ht_join(kp, sizeof kp, path, "name");
+            if ((rc = ht_node_name(yt_get(it, "name"), kp, p->name, err))) return rc;
+        } else {
+            snprintf(p->name, sizeof p->name, "%.40s_%zu", vs->name, k);
+        }
+        for (size_t j = 0; j < k; ++j)
+            if (!strcmp(c->probes[j].name, p->name))
+                return ht_fail_at(err, it, path, "duplicate probe name '%s'", p->name);
+        if ((rc = ht_get_required(it, path, "x", "length", HT_ANY, &p->x, err))) return rc;
+        if (p->x < 0 || p->x > vs->length) {
+            ht_join(kp, sizeof kp, path, "x");
+            return ht_fail_at(err, yt_get(it, "x"), kp,
+                              "probe position %g m is outside vessel '%s', expected x in [0, %g] m (its length)", p->x,
+                              vs->name, vs->length);
+        }
+    }
+    return 0;
+}
+
+static void file_stem(const char *path, char *out, size_t len)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strrchr(b, '.');
+    size_t n = dot && dot > b ? (size_t)(dot - b) : strlen(b);
+    if (n >= len) n = len - 1;
+    memcpy(out, b, n);
+    out[n] = 0;
+}
+
+static void add_doc(ht_sbuf *cfg, const char *what, const yt_doc *d)
+{
+    ht_sbuf_printf(cfg, "# ---- %s: %s ----\n", what, d->file);
+    ht_sbuf_add(cfg, d->text, d->len);
+    if (d->len && d->text[d->len - 1] != '\n') ht_sbuf_add(cfg, "\n", 1);
+}
+
+/* Period and output spacing from what was given; checks that make sense only as a whole. */
+static int finish_run(ctx *x, ht_case *c, ht_error *err)
+{
+    for (int k = 0; k < c->n_inlets; ++k) {
+        const ht_waveform *w = &c->inlets[k].wave;
+        if (!(w->period > 0)) continue;
+        if (!(c->period > 0)) {
+            c->period = w->period;
+            continue;
+        }
+        if (fabs(w->period - c->period) > 1e-9 * c->period) {
+            const char *src = x->period_given ? "run.period" : "the first periodic inlet";
+            return ht_fail(err, x->inlet_at[k].file, x->inlet_at[k].line, x->inlet_at[k].path,
+                           "the waveform's period %g s differs from %s (%g s); periodic inlets must share one period",
+                           w->period, src, c->period);
+        }
+    }
+    if (!(c->period > 0) && !(c->t_end > 0))
+        return ht_fail_at(err, x->root, "run.t_end",
+                          "no inlet is periodic, so the run length needs run.t_end (or run.period with cycles)");
+    if (!(c->out_interval > 0)) c->out_interval = c->period > 0 ? c->period / 100 : c->t_end / 100;
+    if (!x->have_p_init) c->p_init = c->vessels[0].p_ref;
+    return 0;
+}
+
+static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_sets, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure", "blood",
+                                       "inlet", "outlets", "numerics", "run", "output", NULL};
+    static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "vessels", NULL};
+    const yt_node *root = cd->root;
+    yt_doc md;
+    int rc, have_mesh = 0;
+    memset(&md, 0, sizeof md);
+    x->root = root;
+    if ((rc = ht_check_keys(root, "", keys, err))) return rc;
+
+    const yt_node *mesh = yt_get(root, "mesh");
+    const yt_node *vessels = yt_get(root, "vessels");
+    const yt_node *vessel_owner = root;
+    double p_ref = 0;
+    if (mesh && vessels)
+        return ht_fail(err, cd->file, yt_key_line(root, "vessels"), "vessels",
+                       "give either mesh: (a mesh file) or vessels: (inline), not both");
+    if (!mesh && !vessels)
+        return ht_fail(err, cd->file, 1, "mesh", "missing: give mesh: (a mesh file) or vessels: (inline)");
+    if (mesh) {
+        if (mesh->kind != YT_SCALAR || !mesh->text[0])
+            return ht_fail_at(err, mesh, "mesh", "expected the mesh file name, found %s", yt_kind_name(mesh));
+        char full[1024], msg[HT_ERR_MAX];
+        const char *base = strcmp(mesh->file, "--set") ? mesh->file : cd->file;
+        if (ht_resolve_path(base, mesh->text, full, sizeof full)) return ht_fail_at(err, mesh, "mesh", "path too long");
+        if (yt_load(full, &md, msg, sizeof msg)) return ht_fail_at(err, mesh, "mesh", "cannot read the mesh: %s", msg);
+        have_mesh = 1;
+        /* overrides of mesh keys (vessels.*) go to the mesh when the case names one */
+        for (int i = 0; i < n_sets && !rc; ++i)
+            if (!strncmp(sets[i], "vessels.", 8) && yt_apply_set(&md, sets[i], i + 1, err->msg, sizeof err->msg))
+                rc = HT_INPUT_ERROR;
+        if (!rc && !md.root) rc = ht_fail(err, md.file, 1, "", "the mesh file is empty");
+        if (!rc && md.root->kind != YT_MAP)
+            rc = ht_fail_at(err, md.root, "", "expected a mesh (a map with vessels:), found %s", yt_kind_name(md.root));
+        if (!rc) rc = ht_check_keys(md.root, "", mesh_keys, err);
+        if (!rc)
+            rc = ht_get_quantity(md.root, "", "reference_pressure", "pressure", HT_ANY, 0, &p_ref, NULL, err);
+        if (rc) goto done;
+        add_doc(x->cfg, "mesh file", &md);
+        vessels = yt_get(md.root, "vessels");
+        vessel_owner = md.root;
+    }
+    if ((rc = ht_get_quantity(root, "", "reference_pressure", "pressure", HT_ANY, p_ref, &p_ref, NULL, err))) goto done;
+
+    const yt_node *nm = yt_get(root, "name");
+    if (!nm && have_mesh) nm = yt_get(md.root, "name");
+    if (nm) {
+        if ((rc = ht_node_name(nm, "name", c->name, err))) goto done;
+    } else {
+        file_stem(cd->file, c->name, sizeof c->name);
+    }
+    if ((rc = parse_vessels(vessels, vessel_owner, p_ref, c, err)) || (rc = parse_blood(root, c, err)) ||
+        (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
+        (rc = parse_numerics(x, root, c, err)) || (rc = parse_run(x, root, c, err)) ||
+        (rc = parse_output(root, c, err)))
+        goto done;
+    static const ht_key_words words = {"vessels", "from", "to", "inlet", "outlets.NAME"};
+    if ((rc = ht_case_check_network(c, &words, x->inlet_at, x->outlet_at, err))) goto done;
+    rc = finish_run(x, c, err);
+done:
+    yt_free(&md);
+    return rc;
+}
+
+int ht_case_load(const char *path, const char *const *sets, int n_sets, ht_case *c, ht_error *err)
+{
+    yt_doc cd;
+    ht_sbuf cfg = {0};
+    ctx x;
+    int rc = 0;
+    memset(c, 0, sizeof *c);
+    memset(&x, 0, sizeof x);
+    err->msg[0] = 0;
+    snprintf(c->path, sizeof c->path, "%s", path);
+    ht_case_defaults(c);
+    if (yt_load(path, &cd, err->msg, sizeof err->msg)) return HT_INPUT_ERROR;
+    if (!cd.root || cd.root->kind != YT_MAP) {
+        rc = ht_fail(err, path, cd.root ? cd.root->line : 1, "",
+                     "expected a case (a map of sections such as mesh:, inlet:, outlets:), found %s",
+                     cd.root ? yt_kind_name(cd.root) : "an empty file");
+        goto done;
+    }
+    x.case_file = cd.file;
+    x.cfg = &cfg;
+    ht_sbuf_printf(&cfg, "# hemotree resolved input (version %s)\n", HT_VERSION);
+    add_doc(&cfg, "case file", &cd);
+
+    /* the file as written decides the format and where vessels.* overrides go */
+    const yt_node *net = yt_get(cd.root, "network");
+    int is_openbf = net && net->kind == YT_SEQ;
+    int case_has_mesh = yt_get(cd.root, "mesh") && !yt_get(cd.root, "vessels");
+    if (n_sets > 0) ht_sbuf_printf(&cfg, "# ---- overrides (--set), applied in this order ----\n");
+    for (int i = 0; i < n_sets; ++i) {
+        ht_sbuf_printf(&cfg, "# %s\n", sets[i]);
+        /* vessels.* overrides are for the mesh file when the case names one */
+        if (!is_openbf && case_has_mesh && !strncmp(sets[i], "vessels.", 8)) continue;
+        if (yt_apply_set(&cd, sets[i], i + 1, err->msg, sizeof err->msg)) {
+            rc = HT_INPUT_ERROR;
+            goto done;
+        }
+    }
+    rc = is_openbf ? ht_openbf_build(&cd, c, &cfg, err) : load_own(&x, &cd, sets, n_sets, c, err);
+    if (!rc && cfg.oom) rc = ht_fail(err, path, 1, "", "out of memory");
+    if (!rc) {
+        c->config_text = cfg.s;
+        cfg.s = NULL;
+    }
+done:
+    free(cfg.s);
+    free(x.inlet_at);
+    free(x.outlet_at);
+    yt_free(&cd);
+    if (rc) ht_case_free(c);
+    return rc;
+}

@@ -1,0 +1,461 @@
+/* The case loader: the five openBF benchmark networks as published, the own format (mesh
+ * file and inline, units, defaults), --set overrides, YAML anchors, and every broken case
+ * in tests/data/bad/ (each names the words its error message must contain on its first
+ * line, "# expect: ...").
+ * Usage: test_input DATA_DIR   (DATA_DIR = tests/data) */
+#include "case.h"
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0;
+static const char *data_dir = "tests/data";
+
+#define CHECK(cond, ...)                                                    \
+    do {                                                                    \
+        if (!(cond)) {                                                      \
+            ++failures;                                                     \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                   \
+            fprintf(stderr, "\n");                                          \
+        }                                                                   \
+    } while (0)
+
+#define CLOSE(a, b, what)                                                                        \
+    do {                                                                                         \
+        double a_ = (a), b_ = (b);                                                               \
+        CHECK(fabs(a_ - b_) <= 1e-12 * fabs(b_) + 1e-300, "%s: got %.17g, expected %.17g", what, a_, b_); \
+    } while (0)
+
+static const double MMHG = 133.322387415;
+
+static int load(const char *rel, const char *const *sets, int n_sets, ht_case *c, ht_error *e)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", data_dir, rel);
+    int rc = ht_case_load(path, sets, n_sets, c, e);
+    return rc;
+}
+
+static int vessel(const ht_case *c, const char *name)
+{
+    for (int v = 0; v < c->n_vessels; ++v)
+        if (!strcmp(c->vessels[v].name, name)) return v;
+    return -1;
+}
+
+static int count_kind(const ht_case *c, ht_outlet_kind k)
+{
+    int n = 0;
+    for (int i = 0; i < c->n_outlets; ++i) n += c->outlets[i].kind == k;
+    return n;
+}
+
+/* ---------------------------------------------------------------- openBF */
+
+static void check_openbf_common(const ht_case *c, const char *name)
+{
+    CHECK(c->n_inlets == 1, "%s: %d inlets", name, c->n_inlets);
+    if (c->n_inlets < 1) return;
+    const ht_inlet_spec *in = &c->inlets[0];
+    CHECK(!strcmp(c->node_names[c->vessels[in->vessel].node_from], "1"), "%s: inlet not at node 1", name);
+    CHECK(in->kind == HT_INLET_FLOW && in->wave.kind == HT_WAVE_TABLE, "%s: inlet kind", name);
+    CHECK(in->wave.scale == 1 && in->tracer == 0, "%s: inlet scale/tracer", name);
+    CLOSE(c->period, in->wave.t[in->wave.n - 1], "period = last time of the table");
+    CLOSE(c->out_interval, c->period / 100, "output interval");
+    CLOSE(c->cfl, 0.9, "Ccfl");
+    CHECK(c->config_text && strstr(c->config_text, "# ---- case file:") &&
+              strstr(c->config_text, "# ---- inlet table:") && strstr(c->config_text, "network:"),
+          "%s: config_text lacks the case or the inlet file", name);
+}
+
+static void test_openbf(void)
+{
+    ht_case c;
+    ht_error e;
+
+    CHECK(load("input/cca.yaml", NULL, 0, &c, &e) == 0, "cca: %s", e.msg);
+    if (c.n_vessels) {
+        check_openbf_common(&c, "cca");
+        CHECK(c.n_vessels == 1 && c.n_nodes == 2 && c.n_outlets == 1, "cca counts");
+        const ht_vessel_spec *v = &c.vessels[0];
+        CHECK(!strcmp(v->name, "common_carotid_artery"), "cca name %s", v->name);
+        CLOSE(v->length, 0.126, "cca L");
+        CLOSE(v->r_prox, 2.6485e-3, "cca R0");
+        CLOSE(v->r_dist, 2.6485e-3, "cca R0 distal");
+        CLOSE(v->E, 700e3, "cca E");
+        CLOSE(v->h, 0.24e-3, "cca h0");
+        CLOSE(v->p_ref, 0, "cca Pext");
+        CHECK(v->n_cells == 0, "cca: no M, cells from dx");
+        CLOSE(c.zeta, 2, "cca gamma_profile");
+        CLOSE(c.rho, 1060, "cca rho");
+        CLOSE(c.mu, 4e-3, "cca mu");
+        CHECK(c.cycles == 10, "cca cycles %d", c.cycles);
+        CHECK(c.outlets[0].kind == HT_OUTLET_WINDKESSEL, "cca outlet: windkessel without an outlet: key");
+        CLOSE(c.outlets[0].R1, 2.4875e8, "cca R1");
+        CLOSE(c.outlets[0].R2, 1.8697e9, "cca R2");
+        CLOSE(c.outlets[0].C, 1.7529e-10, "cca Cc");
+        CLOSE(c.outlets[0].p_out, 0, "cca p_out");
+        CHECK(c.inlets[0].wave.n == 100, "cca inlet samples %d", c.inlets[0].wave.n);
+        CLOSE(c.period, 1.1, "cca period");
+        CHECK(!strcmp(c.name, "cca"), "cca project name %s", c.name);
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/uta.yaml", NULL, 0, &c, &e) == 0, "uta: %s", e.msg);
+    if (c.n_vessels) {
+        check_openbf_common(&c, "uta");
+        CHECK(c.n_vessels == 1 && c.n_outlets == 1, "uta counts");
+        CLOSE(c.vessels[0].length, 0.24137, "uta L");
+        CLOSE(c.vessels[0].r_prox, 9.87e-3, "uta R0");
+        CLOSE(c.vessels[0].E, 400e3, "uta E");
+        CLOSE(c.vessels[0].h, 0.82e-3, "uta h0");
+        CLOSE(c.zeta, 9, "uta gamma_profile");
+        CHECK(c.outlets[0].kind == HT_OUTLET_WINDKESSEL, "uta outlet kind");
+        CLOSE(c.outlets[0].C, 1.0163e-8, "uta Cc");
+        CLOSE(c.period, 0.955, "uta period");
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/ibif.yaml", NULL, 0, &c, &e) == 0, "ibif: %s", e.msg);
+    if (c.n_vessels) {
+        check_openbf_common(&c, "ibif");
+        CHECK(c.n_vessels == 3 && c.n_nodes == 4 && c.n_outlets == 2, "ibif counts");
+        CHECK(count_kind(&c, HT_OUTLET_WINDKESSEL) == 2, "ibif: two windkessels");
+        int p = vessel(&c, "parent"), d1 = vessel(&c, "d1"), d2 = vessel(&c, "d2");
+        CHECK(p == 0 && d1 >= 0 && d2 >= 0, "ibif vessel names");
+        if (p == 0 && d1 >= 0 && d2 >= 0) {
+            CHECK(c.vessels[d1].node_from == c.vessels[p].node_to && c.vessels[d2].node_from == c.vessels[p].node_to,
+                  "ibif: daughters start at the parent's end");
+            CLOSE(c.vessels[p].r_prox, 0.7581e-2, "ibif parent R0");
+            CLOSE(c.vessels[p].h, 0.9e-3, "ibif parent h0");
+            CLOSE(c.vessels[d1].E, 700e3, "ibif d1 E");
+        }
+        CHECK(c.inlets[0].vessel == p, "ibif inlet on the parent");
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/invitro_model.yaml", NULL, 0, &c, &e) == 0, "invitro: %s", e.msg);
+    if (c.n_vessels) {
+        check_openbf_common(&c, "invitro");
+        CHECK(c.n_vessels == 37 && c.n_nodes == 38 && c.n_outlets == 16, "invitro counts: %d vessels, %d outlets",
+              c.n_vessels, c.n_outlets);
+        /* wk3 with R1 and Cc but no R2: a pure resistance R1 */
+        CHECK(count_kind(&c, HT_OUTLET_RESISTANCE) == 16, "invitro: 16 resistances");
+        const ht_vessel_spec *v = &c.vessels[0];
+        CLOSE(v->length, 0.036, "v1 L");
+        CLOSE(v->r_prox, 0.0144, "v1 Rp");
+        CLOSE(v->r_dist, 0.013, "v1 Rd");
+        CLOSE(v->E, 683224.72873, "v1 E");
+        CHECK(v->h == 0, "v1: no h0, empirical thickness (h = 0)");
+        CHECK(v->n_cells == 36, "v1 M -> cells %d", v->n_cells);
+        CLOSE(c.zeta, 9, "invitro 'gamma profile'");
+        CLOSE(c.rho, 1050, "invitro rho");
+        CLOSE(c.mu, 2.5e-3, "invitro mu");
+        CHECK(c.cycles == 100, "invitro cycles");
+        int v3 = vessel(&c, "v3");
+        for (int k = 0; k < c.n_outlets; ++k)
+            if (c.outlets[k].vessel == v3) {
+                CLOSE(c.outlets[k].R1, 2.67e9, "v3 R1");
+                CHECK(c.outlets[k].C == 0 && c.outlets[k].R2 == 0, "v3: resistance has no C, R2");
+            }
+        /* no inlet_file: <project_name>_inlet.dat */
+        CHECK(c.inlets[0].wave.n == 201, "invitro inlet samples %d", c.inlets[0].wave.n);
+        CLOSE(c.period, 0.821001, "invitro period");
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/adan56.yaml", NULL, 0, &c, &e) == 0, "adan56: %s", e.msg);
+    if (c.n_vessels) {
+        check_openbf_common(&c, "adan56");
+        CHECK(c.n_vessels == 77 && c.n_nodes == 78 && c.n_outlets == 31, "adan56 counts");
+        CHECK(count_kind(&c, HT_OUTLET_WINDKESSEL) == 31, "adan56: 31 windkessels");
+        const ht_vessel_spec *v = &c.vessels[0];
+        CHECK(!strcmp(v->name, "aortic_arch_I"), "adan56 first vessel %s", v->name);
+        CLOSE(v->length, 0.0744137655, "aortic_arch_I L");
+        CLOSE(v->r_prox, 0.01595, "aortic_arch_I Rp");
+        CLOSE(v->r_dist, 0.0129524399, "aortic_arch_I Rd");
+        CLOSE(v->E, 225000, "aortic_arch_I E");
+        CLOSE(v->p_ref, 10000, "Pext -> reference pressure");
+        CLOSE(c.p_init, 10000, "initial pressure = Pext");
+        CHECK(v->h == 0 && v->n_cells == 74, "aortic_arch_I h/M");
+        CLOSE(c.zeta, 2, "adan56 gamma_profile");
+        int pt = vessel(&c, "posterior_tibial_L");
+        for (int k = 0; k < c.n_outlets; ++k)
+            if (c.outlets[k].vessel == pt) {
+                CLOSE(c.outlets[k].R1, 2116559027.0, "posterior_tibial_L R1");
+                CLOSE(c.outlets[k].R2, 8466236107.9, "posterior_tibial_L R2");
+                CLOSE(c.outlets[k].C, 2.676139423e-11, "posterior_tibial_L Cc");
+            }
+        /* read as written, typos included (the converter corrects them), and the last
+         * line has no newline */
+        const ht_waveform *w = &c.inlets[0].wave;
+        CHECK(w->n == 22, "adan56 inlet samples %d", w->n);
+        if (w->n == 22) {
+            CLOSE(w->v[17], -2.10178e-55, "adan56 typo value read as written");
+            CLOSE(w->t[21], 1.0, "adan56 last time");
+        }
+        CLOSE(c.period, 1.0, "adan56 period");
+    }
+    ht_case_free(&c);
+
+    /* overrides reach openBF files too */
+    const char *sets[] = {"network.common_carotid_artery.R1=3e8", "solver.cycles=4", "blood.mu=3.5 mPa s",
+                          "network.0.L=13 cm"};
+    CHECK(load("input/cca.yaml", sets, 4, &c, &e) == 0, "cca --set: %s", e.msg);
+    if (c.n_vessels) {
+        CLOSE(c.outlets[0].R1, 3e8, "--set R1");
+        CHECK(c.cycles == 4, "--set cycles");
+        CLOSE(c.mu, 3.5e-3, "--set mu");
+        CLOSE(c.vessels[0].length, 0.13, "--set L");
+    }
+    ht_case_free(&c);
+}
+
+/* ---------------------------------------------------------------- own format */
+
+static void test_small_case(void)
+{
+    ht_case c;
+    ht_error e;
+    CHECK(load("input/small_case.yaml", NULL, 0, &c, &e) == 0, "small_case: %s", e.msg);
+    if (!c.n_vessels) return;
+    CHECK(!strcmp(c.name, "small"), "name %s", c.name);
+    CLOSE(c.rho, 1050, "density 1.05 g/mL");
+    CLOSE(c.mu, 3.5e-3, "viscosity 3.5 cP");
+    CLOSE(c.zeta, 2, "profile");
+    CLOSE(c.alpha, 1.1, "alpha");
+    CHECK(c.n_vessels == 3 && c.n_nodes == 4, "counts %d %d", c.n_vessels, c.n_nodes);
+    int p = vessel(&c, "parent"), d1 = vessel(&c, "d1"), d2 = vessel(&c, "d2");
+    CHECK(p == 0 && d1 == 1 && d2 == 2, "vessel order");
+    if (p == 0 && d1 == 1 && d2 == 2) {
+        const ht_vessel_spec *v = &c.vessels[p];
+        CLOSE(v->length, 0.1, "parent length");
+        CLOSE(v->r_prox, 8e-3, "parent proximal radius");
+        CLOSE(v->r_dist, 7e-3, "parent distal radius (0.7 cm)");
+        CLOSE(v->E, 5e5, "parent E");
+        CLOSE(v->h, 1e-3, "parent thickness");
+        CLOSE(v->p_ref, 80 * MMHG, "mesh reference pressure");
+        CHECK(v->n_cells == 50, "cells");
+        CHECK(v->n_points == 2, "points");
+        if (v->n_points == 2) CLOSE(v->points[5], -0.1, "point z in cm");
+        CHECK(strstr(v->file, "small_mesh.yaml") && v->line > 0, "vessel location %s:%d", v->file, v->line);
+        CHECK(!strcmp(c.node_names[v->node_to], "7"), "numeric node name");
+        CHECK(c.vessels[d1].node_from == v->node_to && c.vessels[d2].node_from == v->node_to, "junction node");
+        CHECK(c.vessels[d1].h == 0, "thickness auto");
+        CLOSE(c.vessels[d1].p_ref, 1e4, "per-vessel reference pressure");
+        CLOSE(c.vessels[d1].length, 0.08, "80 mm");
+        CHECK(c.vessels[d2].h == 0, "thickness omitted = auto");
+        CLOSE(c.vessels[d2].E, 7e5, "bare E");
+        CHECK(c.vessels[d2].n_cells == 0 && c.vessels[d2].n_points == 0, "d2 defaults");
+    }
+    CHECK(c.n_inlets == 1, "inlets");
+    if (c.n_inlets == 1) {
+        const ht_inlet_spec *in = &c.inlets[0];
+        CHECK(in->vessel == p && in->kind == HT_INLET_FLOW, "inlet vessel/kind");
+        CLOSE(in->tracer, 0.25, "tracer");
+        CHECK(in->wave.kind == HT_WAVE_TABLE && in->wave.n == 4, "table");
+        CLOSE(in->wave.scale, 1e-6, "table unit mL/s");
+        CLOSE(in->wave.period, 0.8, "table period");
+        CLOSE(ht_wave_eval(&in->wave, 0.2), 80e-6, "Q(0.2 s)");
+        CLOSE(ht_wave_eval(&in->wave, 1.0), 80e-6, "Q(1.0 s), periodic");
+    }
+    CHECK(c.n_outlets == 2, "outlets");
+    for (int k = 0; k < c.n_outlets; ++k) {
+        const ht_outlet_spec *o = &c.outlets[k];
+        if (o->vessel == d1) {
+            CHECK(o->kind == HT_OUTLET_WINDKESSEL, "d1 windkessel");
+            CLOSE(o->R1, MMHG / 1e-6, "R1 in mmHg s/mL");
+            CLOSE(o->C, 0.9e-6 / MMHG, "C in mL/mmHg");
+            CLOSE(o->R2, 1.2e9, "R2");
+            CLOSE(o->p_out, 5 * MMHG, "p_out");
+        } else {
+            CHECK(o->vessel == d2 && o->kind == HT_OUTLET_RESISTANCE, "d2 resistance");
+            CLOSE(o->R1, 2.6e9, "R");
+            CHECK(o->C == 0 && o->R2 == 0 && o->p_out == 0, "resistance has no C, R2");
+        }
+    }
+    CLOSE(c.cfl, 0.8, "cfl");
+    CLOSE(c.dx, 2e-3, "dx");
+    CHECK(c.min_cells == 6 && c.limiter == HT_LIMITER_MC && c.tracer_limiter == HT_LIMITER_MINMOD, "limiters");
+    CLOSE(c.junction_tol, 1e-10, "junction_tol");
+    CHECK(c.junction_maxit == 20 && c.tracer == 0, "maxit/tracer");
+    CLOSE(c.p_init, 80 * MMHG, "initial pressure = vessel 0 reference pressure");
+    CHECK(c.cycles == 3, "cycles");
+    CLOSE(c.period, 0.8, "period from the inlet");
+    CHECK(c.t_end == 0, "t_end");
+    CLOSE(c.conv_tol, 1e-4, "convergence_tolerance");
+    CLOSE(c.out_interval, 4e-3, "interval");
+    CHECK(c.n_probes == 2, "probes");
+    if (c.n_probes == 2) {
+        CHECK(!strcmp(c.probes[0].name, "p_mid") && c.probes[0].vessel == p, "probe 0");
+        CLOSE(c.probes[0].x, 0.05, "probe 0 x");
+        CHECK(!strcmp(c.probes[1].name, "d2_1"), "default probe name %s", c.probes[1].name);
+    }
+    CHECK(c.config_text && strstr(c.config_text, "# ---- case file:") && strstr(c.config_text, "# ---- mesh file:") &&
+              strstr(c.config_text, "# ---- inlet table:") && strstr(c.config_text, "0.75  10"),
+          "config_text lacks a file");
+    ht_case_free(&c);
+
+    /* overrides: case keys, mesh keys (vessels.* go to the mesh file), lists by index/name */
+    const char *sets[] = {"blood.viscosity=3 mPa s", "outlets.d1.R1=7e7", "inlet.0.tracer=1", "run.cycles=5",
+                          "vessels.d1.length=9 cm", "vessels.parent.radius=[9 mm, 8 mm]", "numerics.cfl = 0.5",
+                          "output.probes.p_mid.x=2 cm", "run.t_end=2 s"};
+    CHECK(load("input/small_case.yaml", sets, 9, &c, &e) == 0, "small_case --set: %s", e.msg);
+    if (c.n_vessels == 3) {
+        CLOSE(c.mu, 3e-3, "--set viscosity");
+        CLOSE(c.inlets[0].tracer, 1, "--set inlet.0.tracer");
+        CHECK(c.cycles == 5, "--set cycles");
+        CLOSE(c.vessels[1].length, 0.09, "--set mesh vessel length");
+        CLOSE(c.vessels[0].r_prox, 9e-3, "--set radius list");
+        CLOSE(c.vessels[0].r_dist, 8e-3, "--set radius list");
+        CLOSE(c.cfl, 0.5, "--set with spaces");
+        CLOSE(c.probes[0].x, 0.02, "--set probe by name");
+        CLOSE(c.t_end, 2, "--set new key");
+        for (int k = 0; k < c.n_outlets; ++k)
+            if (c.outlets[k].vessel == 1) CLOSE(c.outlets[k].R1, 7e7, "--set outlets.d1.R1");
+        CHECK(c.config_text && strstr(c.config_text, "# outlets.d1.R1=7e7"), "overrides listed in config_text");
+    }
+    ht_case_free(&c);
+
+    /* a bad override is reported as --set:N with its key */
+    struct {
+        const char *set, *words;
+    } bad[] = {
+        {"run.cycles", "expected key.path=value"},
+        {"=3", "the key path is empty"},
+        {"vessels.9.length=1", "out of range"},
+        {"vessels.nope.length=1", "no item with name or label 'nope'"},
+        {"outlets.d1.R1.x=3", "this is a value"},
+        {"blood.viscosity=4 mmHg", "--set:1: key 'blood.viscosity': expected a viscosity"},
+        {"outlets.d9.R1=3", "unknown vessel 'd9'"},
+        {"inlet.file=missing.dat", "cannot open the table file"},
+        {"numerics.cfl=[1, 2", "not valid YAML flow"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+        const char *s[] = {bad[i].set};
+        int rc = load("input/small_case.yaml", s, 1, &c, &e);
+        CHECK(rc == 2 && strstr(e.msg, bad[i].words), "--set %s: rc %d, message \"%s\" lacks \"%s\"", bad[i].set, rc,
+              e.msg, bad[i].words);
+        CHECK(c.vessels == NULL && c.config_text == NULL, "--set %s: case not freed on error", bad[i].set);
+    }
+}
+
+static void test_inline_case(void)
+{
+    ht_case c;
+    ht_error e;
+    CHECK(load("input/inline_case.yaml", NULL, 0, &c, &e) == 0, "inline_case: %s", e.msg);
+    if (!c.n_vessels) return;
+    CHECK(!strcmp(c.name, "inline_case"), "name from the file %s", c.name);
+    /* documented defaults */
+    CLOSE(c.rho, 1060, "default density");
+    CLOSE(c.mu, 4e-3, "default viscosity");
+    CHECK(c.zeta == 9 && c.alpha == 1, "default profile");
+    CHECK(c.cfl == 0.9 && c.dx == 1e-3 && c.min_cells == 4, "default numerics");
+    CHECK(c.limiter == HT_LIMITER_MINMOD && c.tracer_limiter == HT_LIMITER_SUPERBEE, "default limiters");
+    CHECK(c.junction_tol == 1e-12 && c.junction_maxit == 50 && c.tracer == 1, "default junction/tracer");
+    CHECK(c.cycles == 10 && c.conv_tol == 1e-3 && c.t_end == 0, "default run");
+    CLOSE(c.p_init, 0, "default initial pressure = reference pressure 0");
+    CHECK(c.vessels[0].p_ref == 0 && c.vessels[0].h == 0, "vessel defaults");
+    CHECK(c.n_inlets == 2 && c.n_outlets == 1 && c.n_probes == 0, "counts");
+    if (c.n_inlets == 2) {
+        const ht_waveform *f = &c.inlets[0].wave;
+        CHECK(f->kind == HT_WAVE_FOURIER && f->n_harm == 2, "fourier");
+        CLOSE(f->period, 1, "fourier period");
+        CLOSE(f->mean, 5e-6, "fourier mean");
+        CLOSE(f->amp[0], 2e-6, "amplitude 0");
+        CLOSE(f->phase[1], 3.14159265358979323846 / 2, "phase in deg");
+        CLOSE(ht_wave_eval(f, 0.25), 5e-6 + 2e-6 - 1e-6 * 1.0 * 0 + 1e-6 * sin(3.14159265358979323846 + 3.14159265358979323846 / 2),
+              "fourier value");
+        const ht_inlet_spec *g = &c.inlets[1];
+        CHECK(g->kind == HT_INLET_PRESSURE && g->wave.kind == HT_WAVE_GAUSSIAN, "gaussian pressure");
+        CLOSE(g->wave.amplitude, 10 * MMHG, "gaussian amplitude");
+        CLOSE(g->wave.t0, 0.05, "gaussian center");
+        CLOSE(g->wave.k, 1e4, "gaussian k");
+        CHECK(g->wave.period == 0 && g->tracer == 1, "gaussian not periodic");
+    }
+    CHECK(c.outlets[0].kind == HT_OUTLET_REFLECTION && c.outlets[0].Rt == -0.5, "reflection");
+    CLOSE(c.period, 1, "period from the Fourier inlet");
+    CLOSE(c.out_interval, 0.01, "default interval period/100");
+    ht_case_free(&c);
+
+    /* inline vessels take vessels.* overrides in the case itself */
+    const char *sets[] = {"vessels.a.E=600 kPa", "vessels.2.length=20 cm", "inlet.1.tracer=0.5"};
+    CHECK(load("input/inline_case.yaml", sets, 3, &c, &e) == 0, "inline --set: %s", e.msg);
+    if (c.n_vessels == 3) {
+        CLOSE(c.vessels[0].E, 6e5, "--set vessels.a.E");
+        CLOSE(c.vessels[2].length, 0.2, "--set vessels.2.length");
+        CLOSE(c.inlets[1].tracer, 0.5, "--set inlet.1.tracer");
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/anchors_case.yaml", NULL, 0, &c, &e) == 0, "anchors: %s", e.msg);
+    if (c.n_vessels == 2) {
+        CLOSE(c.vessels[1].length, 0.07, "merge key: own value wins");
+        CLOSE(c.vessels[1].r_prox, 4e-3, "merge key: merged value");
+        CHECK(c.vessels[1].node_from == c.vessels[0].node_to, "merge key: own nodes");
+        CHECK(strstr(c.vessels[1].file, "anchors_case.yaml") && c.vessels[1].line == 4, "merged vessel line %d",
+              c.vessels[1].line);
+    }
+    ht_case_free(&c);
+
+    CHECK(load("input/no_such_case.yaml", NULL, 0, &c, &e) == 2 && strstr(e.msg, "cannot open"), "missing file: %s",
+          e.msg);
+}
+
+/* ---------------------------------------------------------------- broken cases */
+
+static void test_bad_cases(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/bad", data_dir);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "cannot open %s", dir);
+    if (!d) return;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".yaml")) continue;
+        char path[2048], line[512], expect[512] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(line, sizeof line, f) && !strncmp(line, "# expect: ", 10)) {
+            snprintf(expect, sizeof expect, "%s", line + 10);
+            expect[strcspn(expect, "\r\n")] = 0;
+        }
+        if (f) fclose(f);
+        CHECK(expect[0], "%s: first line must be '# expect: <words>'", path);
+        ht_case c;
+        ht_error e;
+        int rc = ht_case_load(path, NULL, 0, &c, &e);
+        CHECK(rc == 2, "%s: expected return 2, got %d", de->d_name, rc);
+        CHECK(rc != 2 || strstr(e.msg, expect), "%s: message \"%s\" lacks \"%s\"", de->d_name, e.msg, expect);
+        /* every message starts with FILE:LINE */
+        CHECK(rc != 2 || (strchr(e.msg, ':') && strstr(e.msg, ".yaml:")) || strstr(e.msg, ".dat:"),
+              "%s: message \"%s\" does not start with FILE:LINE", de->d_name, e.msg);
+        if (rc == 0) ht_case_free(&c);
+        ++n;
+    }
+    closedir(d);
+    CHECK(n >= 11, "only %d broken cases found in %s", n, dir);
+    printf("test_input: %d broken cases rejected as expected\n", n);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) data_dir = argv[1];
+    test_openbf();
+    test_small_case();
+    test_inline_case();
+    test_bad_cases();
+    if (failures) {
+        fprintf(stderr, "test_input: %d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_input: all checks passed\n");
+    return 0;
+}
