@@ -45,7 +45,8 @@ static schedule make_schedule(const ht_case *c, const ht_run_opts *o)
     s.period = c->period;
     s.cycles = o->cycles > 0 ? o->cycles : c->cycles;
     double interval = c->out_interval > 0 ? c->out_interval : (c->period > 0 ? c->period / 100 : 1e-3);
-    if (c->t_end > 0 && o->cycles <= 0) {
+    /* --cycles means nothing without a period (a single pulse): t_end rules then */
+    if (c->t_end > 0 && (o->cycles <= 0 || c->period <= 0)) {
         s.t_end = c->t_end;
         s.per_cycle = c->period > 0 ? (long)floor(c->period / interval + 0.5) : 0;
         if (s.per_cycle > 0) interval = c->period / (double)s.per_cycle;
@@ -269,6 +270,7 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
     d.case_name = c->name;
     d.version = HT_VERSION;
     d.git_hash = HT_GIT_HASH;
+    d.flush_seconds = 2.0;
     if (ht_output_open(&d, &out, msg, sizeof msg)) {
         fprintf(stderr, "hemotree: cannot write output: %s\n", msg);
         out = NULL;

@@ -1,6 +1,33 @@
 /* HDF5 + XDMF output of one run (layout: README "Output"). The writer owns the file; every
  * append is flushed so a run that fails later leaves a readable file up to its last sample.
- * Only the driver calls this; kernels never see HDF5. */
+ * Only the driver calls this; kernels never see HDF5.
+ *
+ * Layout of OUT.h5 (float64 unless said; every dataset has a string attribute "units"):
+ *   /                       attributes format = "hemotree-output 1", status ("running" from
+ *                           open until ht_output_attr changes it)
+ *   /time                   [n_t] s; its length is the number of complete output times
+ *   /fields/<f>             [n_t, n_cells], f = pressure Pa, flow m^3/s, area m^2,
+ *                           velocity m/s, ecmo_fraction 1 (tracer only); chunked [rows, all
+ *                           cells], shuffle + deflate, unlimited along time
+ *   /xdmf/<f>/<k>           [n_cells] virtual dataset = row k of /fields/<f> (source file
+ *                           "."), what OUT.xdmf points at; made in batches just before each
+ *                           XDMF rewrite, so an unclosed file may have fewer than n_t
+ *   /mesh/points            [n_points, 3] m
+ *   /mesh/segments          [n_cells, 2] int32, point indices of each cell ("1")
+ *   /mesh/vessel_id         [n_cells] int32 ("1"); /mesh/x [n_cells] m
+ *   /mesh/vessel_names      [n_vessels] variable-length UTF-8 strings ("1")
+ *   /probes/<name>/{time,pressure,flow,area}   [n_samples] s, Pa, m^3/s, m^2, unlimited
+ *   /config/input           scalar UTF-8 string, the resolved input ("1"); /config has
+ *                           attributes version, git_hash, case_name
+ *   /metrics/... (any path ht_output_table is given)   one [n_rows] dataset per column,
+ *                           group attribute "columns" (names in order)
+ * Sidecar: OUT.xdmf beside OUT.h5 (OUT.h5/.hdf5/.hdf -> OUT.xdmf, any other name gets
+ * ".xdmf" appended). A Temporal collection of Uniform grids, one per output time: Polyline
+ * NodesPerElement=2 over /mesh/segments, XYZ over /mesh/points, cell attributes vessel_id,
+ * x and each field (through /xdmf/<f>/<k>), HDF paths relative to the XDMF. It is rewritten
+ * atomically (OUT.xdmf.tmp, fsync, rename) at open, when the number of output times has
+ * doubled, every 64 output times at most once per 10 s, and at close; it never names a row
+ * that is not flushed. */
 #ifndef HT_OUTPUT_H
 #define HT_OUTPUT_H
 #include <stddef.h>
@@ -21,9 +48,14 @@ typedef struct {
     const char *config_text;        /* resolved input */
     const char *case_name;
     const char *version, *git_hash;
+    double flush_seconds;           /* appends flush at most this often in wall time;
+                                       0 flushes every append (tests) */
 } ht_output_desc;
 
-/* All functions return 0 on success, nonzero on failure with a message in err. */
+/* All functions return 0 on success, nonzero on failure with a message in err, which names
+ * the file and the dataset. HDF5's own error printing is off during these calls.
+ * open creates (truncates) d->path, and only that path and its sidecar; a missing output
+ * directory is reported as such. Probe names must be usable as HDF5 group names. */
 int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen);
 
 /* Append one output time: each array [n_cells]; c may be NULL when tracer is off. */
@@ -31,17 +63,19 @@ int ht_output_fields(ht_output *o, double t, const double *p, const double *q,
                      const double *a, const double *u, const double *c,
                      char *err, size_t errlen);
 
-/* Append n samples to /probes/<name>/{time,pressure,flow,area}. */
+/* Append n samples to /probes/<name>/{time,pressure,flow,area}; n = 0 does nothing. */
 int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const double *p,
                     const double *q, const double *a, char *err, size_t errlen);
 
 /* Write (replace) a table: one 1D dataset per column under group `path` (e.g.
- * "/metrics/convergence"), each with a units attribute. data is row-major [n_rows*n_cols]. */
+ * "/metrics/convergence"), each with a units attribute. data is row-major [n_rows*n_cols].
+ * Missing parent groups are created. A path inside /time, /fields, /mesh, /probes, /config
+ * or /xdmf, or an existing object that is not a table, is refused. */
 int ht_output_table(ht_output *o, const char *path, size_t n_rows, int n_cols,
                     const char *const *names, const char *const *units, const double *data,
                     char *err, size_t errlen);
 
-/* Set a string attribute on the root (e.g. status = "failed: ..."). */
+/* Set (replace) a string attribute on the root (e.g. status = "failed: ..."), flushed. */
 int ht_output_attr(ht_output *o, const char *name, const char *value);
 
 /* Flush, finish the XDMF, close. Safe on NULL. Returns 0 on success. */
