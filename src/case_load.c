@@ -963,8 +963,9 @@ static int parse_limiter(const yt_node *m, const char *key, ht_limiter_kind *out
 {
     const yt_node *n = yt_get(m, key);
     if (!n) return 0;
-    static const char *const names[] = {"minmod", "mc", "superbee"};
-    for (int i = 0; i < 3; ++i)
+    /* same order as ht_limiter_kind */
+    static const char *const names[] = {"minmod", "mc", "superbee", "none"};
+    for (int i = 0; i < 4; ++i)
         if (n->kind == YT_SCALAR && !strcmp(n->text, names[i])) {
             *out = (ht_limiter_kind)i;
             return 0;
@@ -972,7 +973,7 @@ static int parse_limiter(const yt_node *m, const char *key, ht_limiter_kind *out
     char kp[128], f[96];
     ht_join(kp, sizeof kp, "numerics", key);
     found_text(n, f, sizeof f);
-    return ht_fail_at(err, n, kp, "expected minmod, mc or superbee, found %s", f);
+    return ht_fail_at(err, n, kp, "expected minmod, mc, superbee or none, found %s", f);
 }
 
 static int parse_numerics(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
