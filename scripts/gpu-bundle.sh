@@ -17,7 +17,7 @@ done
 # machine has its own, and mixing them breaks the loader)
 for b in bundle/bin/*; do
   ldd "$b" | awk '/=> \//{print $3}'
-done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | while read -r lib; do
+done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux[^/]*)\.so' | while read -r lib; do
   cp -L "$lib" bundle/lib/
 done
 du -sh bundle

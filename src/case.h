@@ -81,7 +81,7 @@ typedef struct {
     double cfl;                /* (0, 1], default 0.9 */
     double dx;                 /* m, target cell size when a vessel gives no n_cells */
     int min_cells;             /* per vessel, default 4 */
-    ht_limiter_kind limiter;   /* for A and Q, default minmod */
+    ht_limiter_kind limiter;   /* for A and Q, default mc (see tests/test_roundoff.c) */
     ht_limiter_kind tracer_limiter; /* default superbee: keeps the watershed front sharp */
     double junction_tol;       /* relative residual, default 1e-12 */
     int junction_maxit;        /* default 50 */

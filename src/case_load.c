@@ -367,7 +367,7 @@ void ht_case_defaults(ht_case *c)
     c->cfl = 0.9;
     c->dx = 1e-3;
     c->min_cells = 4;
-    c->limiter = HT_LIMITER_MINMOD;
+    c->limiter = HT_LIMITER_MC;
     c->tracer_limiter = HT_LIMITER_SUPERBEE;
     c->junction_tol = 1e-12;
     c->junction_maxit = 50;
@@ -1000,6 +1000,13 @@ static int parse_numerics(ctx *x, const yt_node *root, ht_case *c, ht_error *err
         (rc = ht_get_quantity(m, "numerics", "initial_pressure", "pressure", HT_ANY, 0, &c->p_init, &x->have_p_init,
                               err)))
         return rc;
+    /* The MUSCL stages are TVD with superbee only for CFL <= 1/2; above it, pressure and flow
+     * computed with superbee turn chaotic (a one-ulp change of the inflow changes the flow by
+     * O(1): tests/test_roundoff.c). Refuse rather than compute noise. */
+    if (c->limiter == HT_LIMITER_SUPERBEE && c->cfl > 0.5)
+        return ht_fail_at(err, yt_get(m, "limiter"), "numerics.limiter",
+                          "superbee for pressure and flow needs numerics.cfl <= 0.5 (found %g); use mc, or lower cfl",
+                          c->cfl);
     return 0;
 }
 
