@@ -76,7 +76,7 @@ static void test_openbf(void)
     ht_case c;
     ht_error e;
 
-    CHECK(load("input/cca.yaml", NULL, 0, &c, &e) == 0, "cca: %s", e.msg);
+    CHECK(load("openbf/cca/cca.yaml", NULL, 0, &c, &e) == 0, "cca: %s", e.msg);
     if (c.n_vessels) {
         check_openbf_common(&c, "cca");
         CHECK(c.n_vessels == 1 && c.n_nodes == 2 && c.n_outlets == 1, "cca counts");
@@ -104,7 +104,7 @@ static void test_openbf(void)
     }
     ht_case_free(&c);
 
-    CHECK(load("input/uta.yaml", NULL, 0, &c, &e) == 0, "uta: %s", e.msg);
+    CHECK(load("openbf/uta/uta.yaml", NULL, 0, &c, &e) == 0, "uta: %s", e.msg);
     if (c.n_vessels) {
         check_openbf_common(&c, "uta");
         CHECK(c.n_vessels == 1 && c.n_outlets == 1, "uta counts");
@@ -119,7 +119,7 @@ static void test_openbf(void)
     }
     ht_case_free(&c);
 
-    CHECK(load("input/ibif.yaml", NULL, 0, &c, &e) == 0, "ibif: %s", e.msg);
+    CHECK(load("openbf/ibif/ibif.yaml", NULL, 0, &c, &e) == 0, "ibif: %s", e.msg);
     if (c.n_vessels) {
         check_openbf_common(&c, "ibif");
         CHECK(c.n_vessels == 3 && c.n_nodes == 4 && c.n_outlets == 2, "ibif counts");
@@ -137,7 +137,7 @@ static void test_openbf(void)
     }
     ht_case_free(&c);
 
-    CHECK(load("input/invitro_model.yaml", NULL, 0, &c, &e) == 0, "invitro: %s", e.msg);
+    CHECK(load("openbf/matthys2007/invitro_model.yaml", NULL, 0, &c, &e) == 0, "invitro: %s", e.msg);
     if (c.n_vessels) {
         check_openbf_common(&c, "invitro");
         CHECK(c.n_vessels == 37 && c.n_nodes == 38 && c.n_outlets == 16, "invitro counts: %d vessels, %d outlets",
@@ -167,7 +167,7 @@ static void test_openbf(void)
     }
     ht_case_free(&c);
 
-    CHECK(load("input/adan56.yaml", NULL, 0, &c, &e) == 0, "adan56: %s", e.msg);
+    CHECK(load("openbf/adan56/adan56.yaml", NULL, 0, &c, &e) == 0, "adan56: %s", e.msg);
     if (c.n_vessels) {
         check_openbf_common(&c, "adan56");
         CHECK(c.n_vessels == 77 && c.n_nodes == 78 && c.n_outlets == 31, "adan56 counts");
@@ -204,7 +204,7 @@ static void test_openbf(void)
     /* overrides reach openBF files too */
     const char *sets[] = {"network.common_carotid_artery.R1=3e8", "solver.cycles=4", "blood.mu=3.5 mPa s",
                           "network.0.L=13 cm"};
-    CHECK(load("input/cca.yaml", sets, 4, &c, &e) == 0, "cca --set: %s", e.msg);
+    CHECK(load("openbf/cca/cca.yaml", sets, 4, &c, &e) == 0, "cca --set: %s", e.msg);
     if (c.n_vessels) {
         CLOSE(c.outlets[0].R1, 3e8, "--set R1");
         CHECK(c.cycles == 4, "--set cycles");
@@ -355,7 +355,7 @@ static void test_inline_case(void)
     CLOSE(c.mu, 4e-3, "default viscosity");
     CHECK(c.zeta == 9 && c.alpha == 1, "default profile");
     CHECK(c.cfl == 0.9 && c.dx == 1e-3 && c.min_cells == 4, "default numerics");
-    CHECK(c.limiter == HT_LIMITER_MINMOD && c.tracer_limiter == HT_LIMITER_SUPERBEE, "default limiters");
+    CHECK(c.limiter == HT_LIMITER_MC && c.tracer_limiter == HT_LIMITER_SUPERBEE, "default limiters");
     CHECK(c.junction_tol == 1e-12 && c.junction_maxit == 50 && c.tracer == 1, "default junction/tracer");
     CHECK(c.cycles == 10 && c.conv_tol == 1e-3 && c.t_end == 0, "default run");
     CLOSE(c.p_init, 0, "default initial pressure = reference pressure 0");
