@@ -28,3 +28,20 @@ add_test(NAME bench_run_single_pulse
          COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/cases/benchmarks/single-pulse.yaml
                  -o ${HT_BENCH_OUT}/single-pulse.h5 --quiet)
 set_tests_properties(bench_run_single_pulse PROPERTIES LABELS "benchmark" TIMEOUT 900)
+
+# ADAN56 and the 37-artery network over 10 cycles: they run, and the run reports its
+# approach to a periodic state (tests/check_periodicity.py). Both start near their mean
+# pressure, so 10 cycles bring the cycle-to-cycle change below 1% of the pulse pressure.
+foreach(pair "adan56:adan56" "invitro37:invitro-37")
+  string(REPLACE ":" ";" p ${pair})
+  list(GET p 0 id)
+  list(GET p 1 case)
+  add_test(NAME bench_run_${id}
+           COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/cases/benchmarks/${case}.yaml --cycles 10
+                   -o ${HT_BENCH_OUT}/${id}.h5 --quiet)
+  set_tests_properties(bench_run_${id} PROPERTIES LABELS "benchmark" FIXTURES_SETUP bench_${id} TIMEOUT 1800)
+  add_test(NAME bench_periodic_${id}
+           COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_periodicity.py ${HT_BENCH_OUT}/${id}.h5
+                   --cycles 10 --below 0.01)
+  set_tests_properties(bench_periodic_${id} PROPERTIES LABELS "benchmark;python" FIXTURES_REQUIRED bench_${id})
+endforeach()
