@@ -1,5 +1,6 @@
 /* hemotree command line: run, check. Exit status 0 ok, 1 run failed, 2 bad input. */
 #include "case.h"
+#include "bench.h"
 #include "driver.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,8 @@ static void usage_main(FILE *f)
             "usage: hemotree <command> [options]\n\n"
             "commands:\n"
             "  run CASE.yaml     simulate a case, write OUT.h5 and OUT.xdmf\n"
-            "  check CASE.yaml   validate the input and print the network summary\n\n"
+            "  check CASE.yaml   validate the input and print the network summary\n"
+            "  bench             time the solver on the standard networks\n\n"
             "`hemotree <command> --help` describes each command.\n"
             "exit status: 0 ok, 1 run failed, 2 bad input\n",
             HT_VERSION);
@@ -50,6 +52,70 @@ static void usage_check(FILE *f)
             "dx, wave speeds, outlets and the initial time step. Exit status 0 ok, 2 bad input.\n");
 }
 
+static void usage_bench(FILE *f)
+{
+    fprintf(f,
+            "usage: hemotree bench [--backend cpu|cuda|auto] [--cycles N] [--json] [--cases DIR]\n\n"
+            "Time the solver, without output files, on the standard networks: a single vessel\n"
+            "(common carotid), the aortic bifurcation, the 37-artery network and ADAN56, from\n"
+            "cases/benchmarks. Prints the device, the precision, each mesh size, time steps,\n"
+            "mean dt, wall time, cell updates per second (steps x cells / s) and simulated\n"
+            "cardiac cycles per wall-clock second.\n"
+            "  --backend B   cpu, cuda or auto (default auto)\n"
+            "  --cycles N    cycles per network (default 2)\n"
+            "  --json        one JSON object instead of the table\n"
+            "  --cases DIR   where the benchmark cases are (default: the source tree's)\n");
+}
+
+static int parse_backend(const char *v, int *out)
+{
+    if (!strcmp(v, "cpu")) *out = HT_BACKEND_CPU;
+    else if (!strcmp(v, "cuda")) *out = HT_BACKEND_CUDA;
+    else if (!strcmp(v, "auto")) *out = HT_BACKEND_AUTO;
+    else {
+        fprintf(stderr, "hemotree: --backend: expected cpu, cuda or auto, got '%s'\n", v);
+        return 2;
+    }
+    return 0;
+}
+
+static int parse_cycles(const char *v, int *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 1000000) {
+        fprintf(stderr, "hemotree: --cycles: expected a positive integer, got '%s'\n", v);
+        return 2;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int main_bench(int argc, char **argv)
+{
+    ht_bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.cycles = 2;
+    for (int a = 2; a < argc; ++a) {
+        const char *s = argv[a];
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            usage_bench(stdout);
+            return 0;
+        } else if (!strcmp(s, "--json")) {
+            o.json = 1;
+        } else if (!strcmp(s, "--backend") || !strcmp(s, "--cycles") || !strcmp(s, "--cases")) {
+            if (++a >= argc) { fprintf(stderr, "hemotree bench: %s needs a value\n", s); return 2; }
+            if (!strcmp(s, "--backend")) { if (parse_backend(argv[a], &o.backend)) return 2; }
+            else if (!strcmp(s, "--cycles")) { if (parse_cycles(argv[a], &o.cycles)) return 2; }
+            else o.cases_dir = argv[a];
+        } else {
+            fprintf(stderr, "hemotree bench: unknown option '%s'\n", s);
+            return 2;
+        }
+    }
+    return ht_bench(&o);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -65,6 +131,7 @@ int main(int argc, char **argv)
         printf("hemotree %s (%s)\n", HT_VERSION, HT_GIT_HASH);
         return 0;
     }
+    if (!strcmp(cmd, "bench")) return main_bench(argc, argv);
     int is_run = !strcmp(cmd, "run"), is_check = !strcmp(cmd, "check");
     if (!is_run && !is_check) {
         fprintf(stderr, "hemotree: unknown command '%s'\n\n", cmd);
@@ -85,14 +152,8 @@ int main(int argc, char **argv)
             if (++a >= argc) { fprintf(stderr, "hemotree: %s needs a file name\n", s); return 2; }
             o.out_path = argv[a];
         } else if (is_run && !strcmp(s, "--cycles")) {
-            char *end;
             if (++a >= argc) { fprintf(stderr, "hemotree: --cycles needs a number\n"); return 2; }
-            long v = strtol(argv[a], &end, 10);
-            if (*end || v < 1 || v > 1000000) {
-                fprintf(stderr, "hemotree: --cycles: expected a positive integer, got '%s'\n", argv[a]);
-                return 2;
-            }
-            o.cycles = (int)v;
+            if (parse_cycles(argv[a], &o.cycles)) return 2;
         } else if (!strcmp(s, "--set")) {
             if (++a >= argc || !strchr(argv[a], '=')) {
                 fprintf(stderr, "hemotree: --set needs key=value\n");
@@ -102,13 +163,7 @@ int main(int argc, char **argv)
             sets[n_sets++] = argv[a];
         } else if (is_run && !strcmp(s, "--backend")) {
             if (++a >= argc) { fprintf(stderr, "hemotree: --backend needs cpu, cuda or auto\n"); return 2; }
-            if (!strcmp(argv[a], "cpu")) o.backend = HT_BACKEND_CPU;
-            else if (!strcmp(argv[a], "cuda")) o.backend = HT_BACKEND_CUDA;
-            else if (!strcmp(argv[a], "auto")) o.backend = HT_BACKEND_AUTO;
-            else {
-                fprintf(stderr, "hemotree: --backend: expected cpu, cuda or auto, got '%s'\n", argv[a]);
-                return 2;
-            }
+            if (parse_backend(argv[a], &o.backend)) return 2;
         } else if (is_run && !strcmp(s, "--quiet")) {
             o.quiet = 1;
         } else if (s[0] == '-') {

@@ -147,3 +147,20 @@ def test_openbf_unchanged(tmp_path):
     with h5py.File(out, "r") as f:
         p = f["/fields/pressure"][-1, :]
         assert np.all(np.isfinite(p))
+
+
+def test_bench_json():
+    import json
+    assert "usage: hemotree bench" in run("bench", "--help").stdout
+    assert run("bench", "--cycles", "0").returncode == 2
+    r = run("bench", "--cycles", "1", "--json", "--backend", "cpu")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["precision"] == "float64"
+    nets = {n["network"]: n for n in res["networks"]}
+    assert len(nets) == 4
+    # mesh sizes as `hemotree check` reports them for the same cases
+    assert nets["ADAN56"]["cells"] == 8859 and nets["aortic bifurcation"]["cells"] == 256
+    for n in nets.values():
+        assert n["backend"] == "cpu" and n["steps"] > 1000
+        assert n["cell_updates_per_s"] == pytest.approx(n["steps"] * n["cells"] / n["wall_s"], rel=1e-5)
