@@ -1123,8 +1123,9 @@ static int finish_run(ctx *x, ht_case *c, ht_error *err)
 
 static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_sets, ht_case *c, ht_error *err)
 {
+    /* `ensemble` is read by ensemble.c, which loads each member through here: ignored */
     static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure", "blood",
-                                       "inlet", "outlets", "numerics", "run", "output", NULL};
+                                       "inlet", "outlets", "numerics", "run", "output", "ensemble", NULL};
     static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "vessels", NULL};
     const yt_node *root = cd->root;
     yt_doc md;
@@ -1214,6 +1215,12 @@ int ht_case_load(const char *path, const char *const *sets, int n_sets, ht_case 
     const yt_node *net = yt_get(cd.root, "network");
     int is_openbf = net && net->kind == YT_SEQ;
     int case_has_mesh = yt_get(cd.root, "mesh") && !yt_get(cd.root, "vessels");
+    if (is_openbf && yt_get(cd.root, "ensemble")) {
+        rc = ht_fail(err, path, yt_key_line(cd.root, "ensemble"), "ensemble",
+                     "ensembles are not supported in openBF network files; write a hemotree case "
+                     "(docs/input.md) or vary the network with --set");
+        goto done;
+    }
     if (n_sets > 0) ht_sbuf_printf(&cfg, "# ---- overrides (--set), applied in this order ----\n");
     for (int i = 0; i < n_sets; ++i) {
         ht_sbuf_printf(&cfg, "# %s\n", sets[i]);
