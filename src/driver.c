@@ -24,6 +24,7 @@ static const char *fail_text(int code)
     case HT_FAIL_CFL: return "CFL number > 1 (wave speed grew faster than the step)";
     case HT_FAIL_JUNCTION: return "junction Newton solve did not converge";
     case HT_FAIL_BOUNDARY: return "boundary condition solve did not converge";
+    case HT_FAIL_MEMORY: return "out of memory for the probe samples";
     case -1: return "CUDA runtime error (see the message above)";
     default: return "unknown failure";
     }

@@ -114,7 +114,7 @@ static int advance_cuda(ht_solver *s, double t_stop)
     char err[512];
     int code = ht_cuda_advance(s->gpu, t_stop, &s->clk, &cnt, &t, &p, &q, &a, err, sizeof err);
     if (code >= 0 && np > 0 && cnt > 0) {
-        if (probe_reserve(s, s->pn + cnt)) return HT_FAIL_NONFINITE;
+        if (probe_reserve(s, s->pn + cnt)) return HT_FAIL_MEMORY;
         memcpy(s->pt + s->pn, t, cnt * sizeof *t);
         memcpy(s->pp + s->pn * np, p, cnt * np * sizeof *p);
         memcpy(s->pq + s->pn * np, q, cnt * np * sizeof *q);
@@ -131,7 +131,7 @@ static int advance_cuda(ht_solver *s, double t_stop)
 int ht_solver_advance(ht_solver *s, double t_stop)
 {
     const ht_net *n = &s->nw->net;
-    if (s->clk.step == 0 && s->pn == 0 && sample_probes(s)) return HT_FAIL_NONFINITE;
+    if (s->clk.step == 0 && s->pn == 0 && sample_probes(s)) return HT_FAIL_MEMORY;
     s->clk.t_stop = t_stop;
 #ifdef HT_HAVE_CUDA
     if (s->backend == 1) return advance_cuda(s, t_stop);
@@ -147,7 +147,7 @@ int ht_solver_advance(ht_solver *s, double t_stop)
         int code = ht_cpu_step(n, &s->U, &s->w, &s->clk);
         if (code) return code;
         if (s->clk.t >= t_stop) s->clk.t = t_stop; /* exact output times */
-        if (sample_probes(s)) return HT_FAIL_NONFINITE;
+        if (sample_probes(s)) return HT_FAIL_MEMORY;
     }
     return HT_OK;
 }
