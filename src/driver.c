@@ -307,7 +307,13 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
         ht_solver_probe_clear(&s);
         if (code) {
             char where[256];
-            ht_network_where(&nw, c, s.clk.fail_index, where, sizeof where);
+            if (code == HT_FAIL_MEMORY || code < 0) {
+                /* not a place in the network: the host or the device runtime failed */
+                snprintf(where, sizeof where, "the solver (not a numerical failure)");
+                s.clk.fail_t = s.clk.t;
+            } else {
+                ht_network_where(&nw, c, s.clk.fail_index, where, sizeof where);
+            }
             snprintf(msg, sizeof msg, "run failed at t = %.6f s (step %ld): %s in %s", s.clk.fail_t,
                      s.clk.step, fail_text(code), where);
             fprintf(stderr, "%shemotree: %s\n", o->progress ? "\n" : "", msg);
