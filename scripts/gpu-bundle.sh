@@ -9,7 +9,7 @@ cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DHT_WERROR=ON -DHT_CUDA_ARC
 cmake --build build-cuda -j "$(nproc)"
 rm -rf bundle
 mkdir -p bundle/bin bundle/lib
-cp build-cuda/hemotree bundle/bin/
+cp build-cuda/hemotree build-cuda/gpu_ceilings bundle/bin/
 for t in build-cuda/tests/test_*; do
   [ -x "$t" ] && [ -f "$t" ] && cp "$t" bundle/bin/
 done
