@@ -2,6 +2,7 @@
 #include "case.h"
 #include "bench.h"
 #include "driver.h"
+#include "ensemble.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void usage_run(FILE *f)
 {
     fprintf(f,
             "usage: hemotree run CASE.yaml [-o OUT.h5] [--cycles N] [--set key=value]...\n"
-            "                    [--backend cpu|cuda|auto] [--quiet]\n\n"
+            "                    [--backend cpu|cuda|auto] [--quiet] [--jobs N]\n\n"
             "  CASE.yaml          a hemotree case, or an openBF network file (run unchanged)\n"
             "  -o, --output FILE  output HDF5 file (default: <case name>.h5); FILE with .xdmf\n"
             "                     beside it opens in ParaView\n"
@@ -38,6 +39,9 @@ static void usage_run(FILE *f)
             "                     otherwise CPU, and it says so); cuda without a device or in a\n"
             "                     build without CUDA is an error (exit 2)\n"
             "  --quiet            no summary at the end\n"
+            "  --jobs N           ensemble members run at once (default OMP_NUM_THREADS or the\n"
+            "                     cores); a case with an `ensemble:` section runs every member\n"
+            "                     to OUT_m<k>.h5 and writes OUT_summary.csv and OUT_summary.h5\n"
             "A progress line is printed when stdout is a terminal. Exit status 0 ok, 1 the run\n"
             "failed (the message names vessel, position and time; the output written so far\n"
             "stays readable), 2 bad input.\n");
@@ -49,7 +53,8 @@ static void usage_check(FILE *f)
             "usage: hemotree check CASE.yaml [--set key=value]...\n\n"
             "Validate the case (and its mesh) without running: every error names the file,\n"
             "line, key and what was expected. On success print the network: vessels, cells,\n"
-            "dx, wave speeds, outlets and the initial time step. Exit status 0 ok, 2 bad input.\n");
+            "dx, wave speeds, outlets and the initial time step; for an ensemble also the member\n"
+            "count and each member's parameter values. Exit status 0 ok, 2 bad input.\n");
 }
 
 static void usage_bench(FILE *f)
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
     int n_sets = 0;
     ht_run_opts o;
     memset(&o, 0, sizeof o);
+    int jobs = 0;
     for (int a = 2; a < argc; ++a) {
         const char *s = argv[a];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
@@ -164,6 +170,15 @@ int main(int argc, char **argv)
         } else if (is_run && !strcmp(s, "--backend")) {
             if (++a >= argc) { fprintf(stderr, "hemotree: --backend needs cpu, cuda or auto\n"); return 2; }
             if (parse_backend(argv[a], &o.backend)) return 2;
+        } else if (is_run && !strcmp(s, "--jobs")) {
+            if (++a >= argc) { fprintf(stderr, "hemotree: --jobs needs a number\n"); return 2; }
+            char *end;
+            long j = strtol(argv[a], &end, 10);
+            if (*end || j < 1 || j > 4096) {
+                fprintf(stderr, "hemotree: --jobs: expected a positive integer, got '%s'\n", argv[a]);
+                return 2;
+            }
+            jobs = (int)j;
         } else if (is_run && !strcmp(s, "--quiet")) {
             o.quiet = 1;
         } else if (s[0] == '-') {
@@ -182,6 +197,17 @@ int main(int argc, char **argv)
     }
     ht_case c;
     ht_error err;
+    /* a case with an `ensemble:` section is many runs: ensemble.c loads and runs each member */
+    ht_ensemble ens;
+    if (ht_ensemble_load(case_path, sets, n_sets, &ens, &err)) {
+        fprintf(stderr, "hemotree: %s\n", err.msg);
+        return 2;
+    }
+    if (ens.n_members > 0) {
+        int erc = is_check ? ht_ensemble_check(&ens) : ht_ensemble_run(&ens, &o, jobs);
+        ht_ensemble_free(&ens);
+        return erc;
+    }
     if (ht_case_load(case_path, sets, n_sets, &c, &err)) {
         fprintf(stderr, "hemotree: %s\n", err.msg);
         return 2;
