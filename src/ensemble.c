@@ -1,0 +1,970 @@
+/* Parameter ensembles (ensemble.h): reading and checking the `ensemble:` section, member
+ * enumeration, the CPU runner and the summary.
+ *
+ * Why members run in child processes (fork, one per member, up to `jobs` at once) rather
+ * than OpenMP threads over members: ht_run reports a failure only on stderr, and the summary
+ * needs each member's message, which a per-process stderr captures exactly; the HDF5 library
+ * need not be built thread-safe; a member that crashes or runs out of memory cannot take the
+ * others down; and each member is then literally the single run's code path. The parent
+ * starts no OpenMP team and touches neither HDF5 nor CUDA before the last child has finished,
+ * so every child starts from a clean runtime. With several members at once each child uses
+ * one OpenMP thread for its cells (members, not cells, fill the cores; the solution does not
+ * depend on the thread count: the only reduction is a max); with one job (one member, or the
+ * CUDA backend) the member gets every thread as a single run would.
+ *
+ * The summary HDF5 file is written here, not in output.c: it is a different file with a
+ * table of strings and numbers that the single-run writer has no use for. */
+#include "ensemble.h"
+#include "case_internal.h"
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static char *dup_s(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+/* ---------------------------------------------------------------- values */
+
+/* A value's dimension is not known here (the key path decides it when the member is
+ * loaded), so a value is accepted if it parses as any known dimension; the SI value does not
+ * depend on which one (the unit fixes the factor). The bitmask of dimensions it parses as
+ * lets all values of one parameter be checked for a common dimension (a bare number parses
+ * as every one). */
+static const char *const DIMS[] = {"length",  "pressure",      "flow",      "time",      "density",
+                                   "viscosity", "resistance",  "compliance", "area",     "volume",
+                                   "velocity", "dimensionless", "frequency", "frequency_squared",
+                                   "force",    "mass"};
+#define N_DIMS ((int)(sizeof DIMS / sizeof DIMS[0]))
+
+static int parse_value(const yt_node *n, const char *kp, double *si, unsigned *mask, ht_error *err)
+{
+    if (!n || n->kind != YT_SCALAR || yt_is_null(n))
+        return ht_fail_at(err, n, kp, "expected a number, optionally with a unit (e.g. 6e7 or \"3 mPa s\"), found %s",
+                          n && !yt_is_null(n) ? yt_kind_name(n) : "nothing");
+    *mask = 0;
+    for (int d = 0; d < N_DIMS; ++d) {
+        double v;
+        if (ht_units_parse(n->text, DIMS[d], &v, NULL, 0)) continue;
+        if (!*mask) *si = v;
+        *mask |= 1u << d;
+    }
+    if (!*mask)
+        return ht_fail_at(err, n, kp,
+                          "expected a number, optionally with a unit (e.g. 6e7 or \"3 mPa s\"), found \"%.60s\"",
+                          n->text);
+    if (!isfinite(*si)) return ht_fail_at(err, n, kp, "the value \"%.60s\" is not finite", n->text);
+    return 0;
+}
+
+static int add_value(ht_ens_param *p, const char *text, double si)
+{
+    char *t = dup_s(text);
+    if (!t) return -1;
+    p->text[p->n] = t;
+    p->si[p->n] = si;
+    p->n++;
+    return 0;
+}
+
+/* params->text/si sized for n values */
+static int alloc_values(ht_ens_param *p, long n)
+{
+    p->text = calloc((size_t)n, sizeof *p->text);
+    p->si = calloc((size_t)n, sizeof *p->si);
+    return p->text && p->si ? 0 : -1;
+}
+
+static int parse_list(const yt_node *v, const char *kp, ht_ens_param *p, ht_error *err)
+{
+    if (v->n == 0) return ht_fail_at(err, v, kp, "the list of values is empty");
+    if ((long)v->n > HT_ENS_MAX_MEMBERS)
+        return ht_fail_at(err, v, kp, "%zu values: more than %ld members", v->n, HT_ENS_MAX_MEMBERS);
+    if (alloc_values(p, (long)v->n)) return ht_fail_at(err, v, kp, "out of memory");
+    unsigned common = ~0u;
+    for (size_t i = 0; i < v->n; ++i) {
+        double si;
+        unsigned mask;
+        int rc = parse_value(v->items[i], kp, &si, &mask, err);
+        if (rc) return rc;
+        common &= mask;
+        if (!common)
+            return ht_fail_at(err, v->items[i], kp, "\"%.60s\" has a different dimension than the values before it",
+                              v->items[i]->text);
+        /* the text as written: the member is then exactly `--set key=<text>` */
+        if (add_value(p, v->items[i]->text, si)) return ht_fail_at(err, v, kp, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_range(const yt_node *v, const char *kp, ht_ens_param *p, ht_error *err)
+{
+    static const char *const keys[] = {"from", "to", "count", "spacing", NULL};
+    int rc = ht_check_keys(v, kp, keys, err);
+    if (rc) return rc;
+    const char *names[2] = {"from", "to"};
+    double ends[2];
+    unsigned masks[2];
+    for (int i = 0; i < 2; ++i) {
+        const yt_node *n = yt_get(v, names[i]);
+        char sub[256];
+        ht_join(sub, sizeof sub, kp, names[i]);
+        if (!n) return ht_fail_at(err, v, sub, "missing: a range needs from, to and count");
+        if ((rc = parse_value(n, sub, &ends[i], &masks[i], err))) return rc;
+    }
+    if (!(masks[0] & masks[1]))
+        return ht_fail_at(err, yt_get(v, "to"), kp, "from and to have different dimensions");
+    if (!yt_get(v, "count")) return ht_fail_at(err, v, kp, "missing count: a range needs from, to and count");
+    int count;
+    if ((rc = ht_get_int(v, kp, "count", 1, (int)HT_ENS_MAX_MEMBERS, 1, &count, err))) return rc;
+    int log_spacing = 0;
+    const yt_node *sp = yt_get(v, "spacing");
+    if (sp) {
+        char sub[256];
+        ht_join(sub, sizeof sub, kp, "spacing");
+        if (sp->kind == YT_SCALAR && !strcmp(sp->text, "log")) log_spacing = 1;
+        else if (!(sp->kind == YT_SCALAR && !strcmp(sp->text, "linear")))
+            return ht_fail_at(err, sp, sub, "expected linear or log");
+        if (log_spacing && !(ends[0] > 0 && ends[1] > 0))
+            return ht_fail_at(err, sp, sub, "log spacing needs from > 0 and to > 0");
+    }
+    if (alloc_values(p, count)) return ht_fail_at(err, v, kp, "out of memory");
+    for (int i = 0; i < count; ++i) {
+        /* the ends exactly as given; interior points by the fraction along the range */
+        double f = count > 1 ? (double)i / (double)(count - 1) : 0, x;
+        if (i == 0) x = ends[0];
+        else if (i == count - 1) x = ends[1];
+        else if (log_spacing) x = exp(log(ends[0]) + f * (log(ends[1]) - log(ends[0])));
+        else x = ends[0] + f * (ends[1] - ends[0]);
+        /* SI, the shortest text that reads back as exactly x (the member sees x itself) */
+        char t[40];
+        for (int prec = 15; prec <= 17; ++prec) {
+            snprintf(t, sizeof t, "%.*g", prec, x);
+            if (strtod(t, NULL) == x) break;
+        }
+        if (add_value(p, t, x)) return ht_fail_at(err, v, kp, "out of memory");
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+void ht_ensemble_free(ht_ensemble *e)
+{
+    for (int p = 0; p < e->n_params; ++p) {
+        ht_ens_param *q = &e->params[p];
+        for (int i = 0; i < q->n; ++i) free(q->text[i]);
+        free(q->text);
+        free(q->si);
+        free(q->key);
+    }
+    free(e->params);
+    ht_ensemble_sets_free(e->sets, e->n_sets);
+    free(e->path);
+    memset(e, 0, sizeof *e);
+}
+
+void ht_ensemble_sets_free(char **sets, int n)
+{
+    if (!sets) return;
+    for (int i = 0; i < n; ++i) free(sets[i]);
+    free(sets);
+}
+
+int ht_ensemble_value_index(const ht_ensemble *e, long k, int p)
+{
+    if (e->combine == HT_ENS_ZIP) return (int)k;
+    for (int q = e->n_params - 1; q > p; --q) k /= e->params[q].n;
+    return (int)(k % e->params[p].n);
+}
+
+static char *assignment(const char *key, const char *value)
+{
+    size_t n = strlen(key) + strlen(value) + 2;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s=%s", key, value);
+    return s;
+}
+
+/* the command's sets, then `extra` (n_extra assignments) */
+static int sets_with(const ht_ensemble *e, char **extra, int n_extra, char ***out, int *n_out)
+{
+    int n = e->n_sets + n_extra;
+    char **s = calloc((size_t)(n > 0 ? n : 1), sizeof *s);
+    if (!s) return -1;
+    for (int i = 0; i < e->n_sets; ++i)
+        if (!(s[i] = dup_s(e->sets[i]))) {
+            ht_ensemble_sets_free(s, n);
+            return -1;
+        }
+    for (int i = 0; i < n_extra; ++i) s[e->n_sets + i] = extra[i];
+    *out = s;
+    *n_out = n;
+    return 0;
+}
+
+int ht_ensemble_member_sets(const ht_ensemble *e, long k, char ***out, int *n_out)
+{
+    char **extra = calloc((size_t)e->n_params, sizeof *extra);
+    if (!extra) return -1;
+    for (int p = 0; p < e->n_params; ++p) {
+        const ht_ens_param *q = &e->params[p];
+        if (!(extra[p] = assignment(q->key, q->text[ht_ensemble_value_index(e, k, p)]))) {
+            ht_ensemble_sets_free(extra, p);
+            return -1;
+        }
+    }
+    /* sets_with takes the strings of extra; only the array itself is freed here */
+    int rc = sets_with(e, extra, e->n_params, out, n_out);
+    if (rc) ht_ensemble_sets_free(extra, e->n_params);
+    else free(extra);
+    return rc;
+}
+
+static int load_with(const ht_ensemble *e, char **sets, int n, ht_case *c, ht_error *err)
+{
+    return ht_case_load(e->path, (const char *const *)sets, n, c, err);
+}
+
+int ht_ensemble_load_member(const ht_ensemble *e, long k, ht_case *c, ht_error *err)
+{
+    char **sets;
+    int n;
+    if (ht_ensemble_member_sets(e, k, &sets, &n)) {
+        memset(c, 0, sizeof *c);
+        snprintf(err->msg, sizeof err->msg, "%s: out of memory", e->path);
+        return HT_INPUT_ERROR;
+    }
+    int rc = load_with(e, sets, n, c, err);
+    ht_ensemble_sets_free(sets, n);
+    return rc;
+}
+
+/* A key path is accepted when at least one of its values loads on the base case: a typo
+ * then fails for every value ("unknown key"), while a bad value among good ones (a negative
+ * resistance in a list) is left to fail its own member only. */
+static int check_key(const ht_ensemble *e, const ht_ens_param *q, const char *file, ht_error *err)
+{
+    ht_error first;
+    first.msg[0] = 0;
+    for (int i = 0; i < q->n; ++i) {
+        char *a = assignment(q->key, q->text[i]);
+        char **sets;
+        int n;
+        if (!a) return ht_fail(err, file, q->line, "ensemble.parameters", "out of memory");
+        if (sets_with(e, &a, 1, &sets, &n)) {
+            free(a);
+            return ht_fail(err, file, q->line, "ensemble.parameters", "out of memory");
+        }
+        ht_case c;
+        ht_error le;
+        int rc = load_with(e, sets, n, &c, &le);
+        ht_ensemble_sets_free(sets, n);
+        if (!rc) {
+            ht_case_free(&c);
+            return 0;
+        }
+        if (!first.msg[0]) memcpy(&first, &le, sizeof first);
+        if (strstr(le.msg, "unknown key")) break; /* the key, not the value: no use trying others */
+    }
+    char kp[512];
+    ht_join(kp, sizeof kp, "ensemble.parameters", q->key);
+    if (strstr(first.msg, "unknown key"))
+        return ht_fail(err, file, q->line, kp, "unknown key path: %s", first.msg);
+    return ht_fail(err, file, q->line, kp, "no value of this parameter can be set on the case (%s=%s: %s)", q->key,
+                   q->text[0], first.msg);
+}
+
+int ht_ensemble_load(const char *path, const char *const *sets, int n_sets, ht_ensemble *e, ht_error *err)
+{
+    static const char *const keys[] = {"combine", "parameters", "description", NULL};
+    yt_doc d;
+    char msg[HT_ERR_MAX];
+    int rc = 0;
+    memset(e, 0, sizeof *e);
+    err->msg[0] = 0;
+    /* anything wrong with the file itself is ht_case_load's to report, in its words */
+    if (yt_load(path, &d, msg, sizeof msg)) return 0;
+    const yt_node *root = d.root;
+    const yt_node *net = yt_get(root, "network");
+    if (!root || root->kind != YT_MAP || (net && net->kind == YT_SEQ) || !yt_get(root, "ensemble")) {
+        yt_free(&d);
+        return 0;
+    }
+    /* --set ensemble.combine=zip and the like change the ensemble itself */
+    for (int i = 0; i < n_sets; ++i)
+        if (!strncmp(sets[i], "ensemble.", 9) && yt_apply_set(&d, sets[i], i + 1, err->msg, sizeof err->msg)) {
+            rc = HT_INPUT_ERROR;
+            goto fail;
+        }
+    root = d.root;
+    const yt_node *ens = yt_get(root, "ensemble");
+    if ((rc = ht_expect_map(ens, "ensemble", "the ensemble section (combine:, parameters:)", err)) ||
+        (rc = ht_check_keys(ens, "ensemble", keys, err)))
+        goto fail;
+    const yt_node *cb = yt_get(ens, "combine");
+    if (cb) {
+        if (cb->kind == YT_SCALAR && !strcmp(cb->text, "product")) e->combine = HT_ENS_PRODUCT;
+        else if (cb->kind == YT_SCALAR && !strcmp(cb->text, "zip")) e->combine = HT_ENS_ZIP;
+        else {
+            rc = ht_fail_at(err, cb, "ensemble.combine", "expected product or zip, found %s",
+                            cb->kind == YT_SCALAR ? cb->text : yt_kind_name(cb));
+            goto fail;
+        }
+    }
+    const yt_node *pm = yt_get(ens, "parameters");
+    if ((rc = ht_expect_map(pm, "ensemble.parameters", "the varied parameters (key path: values)", err))) goto fail;
+    if (pm->n == 0) {
+        rc = ht_fail_at(err, pm, "ensemble.parameters", "no parameters: give at least one key path with its values");
+        goto fail;
+    }
+    if (!(e->path = dup_s(path)) || !(e->params = calloc(pm->n, sizeof *e->params)) ||
+        !(e->sets = calloc((size_t)(n_sets > 0 ? n_sets : 1), sizeof *e->sets))) {
+        rc = ht_fail(err, path, 1, "ensemble", "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n_sets; ++i) {
+        if (!(e->sets[i] = dup_s(sets[i]))) {
+            rc = ht_fail(err, path, 1, "ensemble", "out of memory");
+            goto fail;
+        }
+        e->n_sets = i + 1;
+    }
+    for (size_t i = 0; i < pm->n; ++i) {
+        ht_ens_param *q = &e->params[e->n_params++];
+        const yt_node *v = pm->items[i];
+        char kp[512];
+        ht_join(kp, sizeof kp, "ensemble.parameters", pm->keys[i]);
+        q->line = pm->key_lines[i];
+        if (!(q->key = dup_s(pm->keys[i]))) {
+            rc = ht_fail(err, d.file, q->line, kp, "out of memory");
+            goto fail;
+        }
+        if (!q->key[0] || strchr(q->key, '=') || !strncmp(q->key, "ensemble", 8) || strstr(q->key, "..") ||
+            q->key[0] == '.' || q->key[strlen(q->key) - 1] == '.') {
+            rc = ht_fail(err, d.file, q->line, kp,
+                         "expected the key path of a case value (e.g. outlets.d1.R1 or blood.viscosity)");
+            goto fail;
+        }
+        if (v->kind == YT_SEQ) rc = parse_list(v, kp, q, err);
+        else if (v->kind == YT_MAP) rc = parse_range(v, kp, q, err);
+        else
+            rc = ht_fail_at(err, v, kp, "expected a list of values [a, b, ...] or a range {from: a, to: b, count: n}, "
+                                        "found %s", yt_is_null(v) ? "nothing" : "one value");
+        if (rc) goto fail;
+    }
+    /* member count */
+    int line = yt_key_line(ens, "parameters");
+    if (e->combine == HT_ENS_ZIP) {
+        for (int p = 1; p < e->n_params; ++p)
+            if (e->params[p].n != e->params[0].n) {
+                char kp[512];
+                ht_join(kp, sizeof kp, "ensemble.parameters", e->params[p].key);
+                rc = ht_fail(err, d.file, e->params[p].line, kp,
+                             "combine: zip needs the same number of values for every parameter: %d here, %d for '%s'",
+                             e->params[p].n, e->params[0].n, e->params[0].key);
+                goto fail;
+            }
+        e->n_members = e->params[0].n;
+    } else {
+        long m = 1;
+        for (int p = 0; p < e->n_params; ++p) {
+            m *= e->params[p].n; /* both factors <= 1e5 before the check: no overflow */
+            if (m > HT_ENS_MAX_MEMBERS) {
+                rc = ht_fail(err, d.file, line, "ensemble.parameters",
+                             "the product of the parameters' values has more than %ld members", HT_ENS_MAX_MEMBERS);
+                goto fail;
+            }
+        }
+        e->n_members = m;
+    }
+    /* the base case (the file with the command's sets) must load, then every key path */
+    ht_case c;
+    if ((rc = ht_case_load(path, sets, n_sets, &c, err))) goto fail;
+    ht_case_free(&c);
+    for (int p = 0; p < e->n_params; ++p)
+        if ((rc = check_key(e, &e->params[p], d.file, err))) goto fail;
+    yt_free(&d);
+    return 0;
+fail:
+    yt_free(&d);
+    ht_ensemble_free(e);
+    return rc ? rc : HT_INPUT_ERROR;
+}
+
+/* ---------------------------------------------------------------- check */
+
+static const char *combine_name(const ht_ensemble *e) { return e->combine == HT_ENS_ZIP ? "zip" : "product"; }
+
+int ht_ensemble_check(const ht_ensemble *e)
+{
+    ht_case c;
+    ht_error err;
+    if (ht_case_load(e->path, (const char *const *)e->sets, e->n_sets, &c, &err)) {
+        fprintf(stderr, "hemotree: %s\n", err.msg);
+        return 2;
+    }
+    int rc = ht_check(&c);
+    ht_case_free(&c);
+    if (rc) return rc;
+    if (e->combine == HT_ENS_ZIP) {
+        printf("ensemble  %ld members (zip of %d parameter%s with %d values each)", e->n_members, e->n_params,
+               e->n_params > 1 ? "s" : "", e->params[0].n);
+    } else {
+        printf("ensemble  %ld members (product of %d parameter%s:", e->n_members, e->n_params,
+               e->n_params > 1 ? "s" : "");
+        for (int p = 0; p < e->n_params; ++p) printf("%s%d", p ? " x " : " ", e->params[p].n);
+        printf(" values)");
+    }
+    printf("; run writes OUT_m<k>.h5 per member and OUT_summary.csv, OUT_summary.h5\n");
+    int *w = calloc((size_t)e->n_params, sizeof *w);
+    if (!w) {
+        fprintf(stderr, "hemotree: out of memory\n");
+        return 2;
+    }
+    for (int p = 0; p < e->n_params; ++p) {
+        w[p] = (int)strlen(e->params[p].key);
+        for (int i = 0; i < e->params[p].n; ++i) {
+            int l = (int)strlen(e->params[p].text[i]);
+            w[p] = l > w[p] ? l : w[p];
+        }
+    }
+    printf("%8s", "member");
+    for (int p = 0; p < e->n_params; ++p) printf("  %-*s", w[p], e->params[p].key);
+    printf("  %s\n", "input");
+    long bad = 0;
+    for (long k = 0; k < e->n_members; ++k) {
+        printf("%8ld", k);
+        for (int p = 0; p < e->n_params; ++p) printf("  %-*s", w[p], e->params[p].text[ht_ensemble_value_index(e, k, p)]);
+        /* each member is loaded, so check finds the bad values a run would fail on */
+        if (ht_ensemble_load_member(e, k, &c, &err)) {
+            printf("  bad: %s\n", err.msg);
+            ++bad;
+        } else {
+            printf("  ok\n");
+            ht_case_free(&c);
+        }
+    }
+    free(w);
+    if (bad) {
+        fprintf(stderr, "hemotree: %ld of %ld ensemble members are bad input (see the table)\n", bad, e->n_members);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+typedef struct {
+    int code;               /* the member's exit status: 0 ok, 1 failed run, 2 bad input */
+    double imbalance;       /* m^3, /metrics/volume imbalance; NaN when not written */
+    double periodicity;     /* last /metrics/periodicity relative_change; NaN when none */
+} member_result;
+
+typedef struct {
+    pid_t pid;
+    long k;
+    FILE *log;              /* the child's stdout and stderr */
+    FILE *res;              /* its member_result */
+    double t0;
+} slot;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* the last value of a 1D dataset, NaN if absent */
+static double h5_last(hid_t f, const char *path)
+{
+    double v = NAN;
+    if (H5Lexists(f, "/metrics", H5P_DEFAULT) <= 0) return v;
+    htri_t ex = H5Oexists_by_name(f, path, H5P_DEFAULT);
+    if (ex <= 0) return v;
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    if (d < 0) return v;
+    hid_t s = H5Dget_space(d);
+    hsize_t n = 0;
+    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 && H5Sget_simple_extent_dims(s, &n, NULL) == 1 && n > 0) {
+        hsize_t off = n - 1, one = 1;
+        hid_t m = H5Screate_simple(1, &one, NULL);
+        if (m >= 0 && H5Sselect_hyperslab(s, H5S_SELECT_SET, &off, NULL, &one, NULL) >= 0) {
+            double x;
+            if (H5Dread(d, H5T_NATIVE_DOUBLE, m, s, H5P_DEFAULT, &x) >= 0) v = x;
+        }
+        if (m >= 0) H5Sclose(m);
+    }
+    if (s >= 0) H5Sclose(s);
+    H5Dclose(d);
+    return v;
+}
+
+static void read_metrics(const char *path, member_result *r)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return;
+    if (H5Lexists(f, "/metrics", H5P_DEFAULT) > 0) {
+        if (H5Lexists(f, "/metrics/volume", H5P_DEFAULT) > 0)
+            r->imbalance = h5_last(f, "/metrics/volume/imbalance");
+        if (H5Lexists(f, "/metrics/periodicity", H5P_DEFAULT) > 0)
+            r->periodicity = h5_last(f, "/metrics/periodicity/relative_change");
+    }
+    H5Fclose(f);
+}
+
+/* In the child: load and run member k, report through r_file; never returns. */
+static void member_child(const ht_ensemble *e, long k, const ht_run_opts *o, const char *out, int one_thread,
+                         FILE *log, FILE *r_file)
+{
+    /* the member's messages go to its log, which the parent reads for the summary */
+    if (dup2(fileno(log), STDOUT_FILENO) < 0 || dup2(fileno(log), STDERR_FILENO) < 0) _exit(1);
+#ifdef _OPENMP
+    if (one_thread) omp_set_num_threads(1);
+#else
+    (void)one_thread;
+#endif
+    member_result r = {2, NAN, NAN};
+    ht_case c;
+    ht_error err;
+    if (ht_ensemble_load_member(e, k, &c, &err)) {
+        fprintf(stderr, "hemotree: %s\n", err.msg);
+    } else {
+        ht_run_opts mo = *o;
+        mo.out_path = out;
+        mo.progress = 0;
+        mo.quiet = 1;
+        r.code = ht_run(&c, &mo);
+        ht_case_free(&c);
+        if (r.code != 2) read_metrics(out, &r);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    int ok = fwrite(&r, sizeof r, 1, r_file) == 1 && fflush(r_file) == 0;
+    /* _exit: the parent's stdio buffers, copied by fork, must not be flushed twice */
+    _exit(ok ? r.code : 1);
+}
+
+/* The member's first "hemotree: " message (its error), without the prefix. */
+static char *first_message(FILE *log)
+{
+    char line[2048];
+    rewind(log);
+    while (fgets(line, sizeof line, log)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+        if (!n) continue;
+        const char *s = strncmp(line, "hemotree: ", 10) ? line : line + 10;
+        return dup_s(s);
+    }
+    return NULL;
+}
+
+/* "OUT" of OUT.h5 (also .hdf5, .hdf); any other name is its own stem */
+static char *out_stem(const char *path)
+{
+    char *s = dup_s(path);
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    static const char *const ext[] = {".h5", ".hdf5", ".hdf"};
+    for (int i = 0; i < 3; ++i) {
+        size_t l = strlen(ext[i]);
+        if (n > l && !strcmp(s + n - l, ext[i])) {
+            s[n - l] = 0;
+            break;
+        }
+    }
+    return s;
+}
+
+/* the shortest text that reads back as exactly x */
+static void put_num(FILE *f, double x)
+{
+    char t[40];
+    for (int prec = 15; prec <= 17; ++prec) {
+        snprintf(t, sizeof t, "%.*g", prec, x);
+        if (strtod(t, NULL) == x) break;
+    }
+    fputs(t, f);
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+typedef struct {
+    member_result *r;
+    char **msg;             /* [M] NULL when none */
+    char **out;             /* [M] member output files */
+    double *wall;           /* [M] s */
+} results;
+
+static int write_csv(const char *path, const ht_ensemble *e, const results *R)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "member");
+    for (int p = 0; p < e->n_params; ++p) {
+        fputc(',', f);
+        csv_field(f, e->params[p].key);
+    }
+    fprintf(f, ",status,exit_code,output,volume_imbalance,periodicity_change,wall_seconds,message\n");
+    for (long k = 0; k < e->n_members; ++k) {
+        fprintf(f, "%ld", k);
+        for (int p = 0; p < e->n_params; ++p) {
+            fputc(',', f);
+            put_num(f, e->params[p].si[ht_ensemble_value_index(e, k, p)]);
+        }
+        fprintf(f, ",%d,%d,", R->r[k].code != 0, R->r[k].code);
+        csv_field(f, R->out[k]);
+        /* NaN (not written: a failed member, or fewer than two cycles) as an empty field */
+        fputc(',', f);
+        if (isfinite(R->r[k].imbalance)) put_num(f, R->r[k].imbalance);
+        fputc(',', f);
+        if (isfinite(R->r[k].periodicity)) put_num(f, R->r[k].periodicity);
+        fprintf(f, ",%.3f,", R->wall[k]);
+        csv_field(f, R->msg[k] ? R->msg[k] : "");
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    return fclose(f) || bad ? -1 : 0;
+}
+
+/* HDF5 helpers for the summary: each returns 0 or -1 */
+static int h5_str_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (t >= 0 && s >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+        (a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, &value) >= 0)
+        rc = 0;
+    if (a >= 0) H5Aclose(a);
+    if (s >= 0) H5Sclose(s);
+    if (t >= 0) H5Tclose(t);
+    return rc;
+}
+
+static int h5_num_attr(hid_t obj, const char *name, double value)
+{
+    hid_t s = H5Screate(H5S_SCALAR), a = -1;
+    int rc = -1;
+    if (s >= 0 && (a = H5Acreate2(obj, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+        H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0)
+        rc = 0;
+    if (a >= 0) H5Aclose(a);
+    if (s >= 0) H5Sclose(s);
+    return rc;
+}
+
+/* one column: kind 'd' doubles, 'i' ints, 's' strings */
+static int h5_column(hid_t g, const char *name, char kind, const void *data, hsize_t n, const char *units)
+{
+    hid_t s = H5Screate_simple(1, &n, NULL), t = -1, d = -1;
+    int rc = -1;
+    if (s < 0) return -1;
+    if (kind == 'd') t = H5Tcopy(H5T_IEEE_F64LE);
+    else if (kind == 'i') t = H5Tcopy(H5T_STD_I32LE);
+    else if ((t = H5Tcopy(H5T_C_S1)) >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        t = -1;
+    }
+    hid_t mem = kind == 'd' ? H5T_NATIVE_DOUBLE : kind == 'i' ? H5T_NATIVE_INT : t;
+    if (t >= 0 && (d = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+        H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 && h5_str_attr(d, "units", units) == 0)
+        rc = 0;
+    if (d >= 0) H5Dclose(d);
+    if (t >= 0) H5Tclose(t);
+    H5Sclose(s);
+    return rc;
+}
+
+static int write_h5(const char *path, const ht_ensemble *e, const results *R, long n_failed)
+{
+    long M = e->n_members;
+    int nc = 8 + e->n_params;
+    int rc = -1;
+    hid_t f = -1, g = -1;
+    int *ints = malloc(sizeof(int) * (size_t)M);
+    double *dbl = malloc(sizeof(double) * (size_t)M);
+    const char **strs = malloc(sizeof(char *) * (size_t)(M > nc ? M : nc));
+    char **names = calloc((size_t)nc, sizeof *names);
+    if (!ints || !dbl || !strs || !names) goto done;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if ((f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+    if (h5_str_attr(f, "format", "hemotree-ensemble 1") || h5_str_attr(f, "case", e->path) ||
+        h5_str_attr(f, "combine", combine_name(e)) || h5_num_attr(f, "members", (double)M) ||
+        h5_num_attr(f, "failed", (double)n_failed) || h5_str_attr(f, "version", HT_VERSION) ||
+        h5_str_attr(f, "git_hash", HT_GIT_HASH))
+        goto done;
+    if ((g = H5Gcreate2(f, "/members", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
+    int c = 0;
+    for (long k = 0; k < M; ++k) ints[k] = (int)k;
+    if (h5_column(g, "member", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("member"))) goto done;
+    for (int p = 0; p < e->n_params; ++p) {
+        /* the key path names the column ('/' would make it a group path) */
+        char *nm = dup_s(e->params[p].key);
+        if (!nm) goto done;
+        for (char *q = nm; *q; ++q)
+            if (*q == '/') *q = '_';
+        names[c++] = nm;
+        for (long k = 0; k < M; ++k) dbl[k] = e->params[p].si[ht_ensemble_value_index(e, k, p)];
+        if (h5_column(g, nm, 'd', dbl, (hsize_t)M, "SI")) goto done;
+        hid_t d = H5Dopen2(g, nm, H5P_DEFAULT);
+        int arc = d >= 0 ? h5_str_attr(d, "key", e->params[p].key) : -1;
+        if (d >= 0) H5Dclose(d);
+        if (arc) goto done;
+    }
+    for (long k = 0; k < M; ++k) ints[k] = R->r[k].code != 0;
+    if (h5_column(g, "status", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("status"))) goto done;
+    for (long k = 0; k < M; ++k) ints[k] = R->r[k].code;
+    if (h5_column(g, "exit_code", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("exit_code"))) goto done;
+    for (long k = 0; k < M; ++k) strs[k] = R->out[k];
+    if (h5_column(g, "output", 's', strs, (hsize_t)M, "1") || !(names[c++] = dup_s("output"))) goto done;
+    for (long k = 0; k < M; ++k) dbl[k] = R->r[k].imbalance;
+    if (h5_column(g, "volume_imbalance", 'd', dbl, (hsize_t)M, "m^3") || !(names[c++] = dup_s("volume_imbalance")))
+        goto done;
+    for (long k = 0; k < M; ++k) dbl[k] = R->r[k].periodicity;
+    if (h5_column(g, "periodicity_change", 'd', dbl, (hsize_t)M, "1") ||
+        !(names[c++] = dup_s("periodicity_change")))
+        goto done;
+    for (long k = 0; k < M; ++k) dbl[k] = R->wall[k];
+    if (h5_column(g, "wall_seconds", 'd', dbl, (hsize_t)M, "s") || !(names[c++] = dup_s("wall_seconds"))) goto done;
+    for (long k = 0; k < M; ++k) strs[k] = R->msg[k] ? R->msg[k] : "";
+    if (h5_column(g, "message", 's', strs, (hsize_t)M, "1") || !(names[c++] = dup_s("message"))) goto done;
+    {
+        /* the column order, as ht_output_table writes it for /metrics tables */
+        hsize_t n = (hsize_t)c;
+        for (int i = 0; i < c; ++i) strs[i] = names[i];
+        hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate_simple(1, &n, NULL), a = -1;
+        if (t >= 0 && s >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
+            (a = H5Acreate2(g, "columns", t, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, strs) >= 0)
+            rc = 0;
+        if (a >= 0) H5Aclose(a);
+        if (s >= 0) H5Sclose(s);
+        if (t >= 0) H5Tclose(t);
+    }
+done:
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0 && H5Fclose(f) < 0) rc = -1;
+    if (names)
+        for (int i = 0; i < nc; ++i) free(names[i]);
+    free(names);
+    free(ints);
+    free(dbl);
+    free(strs);
+    return rc;
+}
+
+static int default_jobs(void)
+{
+#ifdef _OPENMP
+    /* omp_get_max_threads reads OMP_NUM_THREADS; it starts no threads (fork stays safe) */
+    return omp_get_max_threads();
+#else
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+#endif
+}
+
+static void release_slot(slot *s)
+{
+    if (s->log) fclose(s->log);
+    if (s->res) fclose(s->res);
+    s->log = s->res = NULL;
+    s->pid = 0;
+}
+
+int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs)
+{
+    const long M = e->n_members;
+    int status = 2;
+    char *stem = NULL, *csv = NULL, *h5 = NULL;
+    slot *slots = NULL;
+    results R;
+    memset(&R, 0, sizeof R);
+
+    /* OUT defaults to <case name>.h5, as for a single run */
+    if (o->out_path) {
+        stem = out_stem(o->out_path);
+    } else {
+        ht_case c;
+        ht_error err;
+        if (ht_case_load(e->path, (const char *const *)e->sets, e->n_sets, &c, &err)) {
+            fprintf(stderr, "hemotree: %s\n", err.msg);
+            return 2;
+        }
+        stem = dup_s(c.name);
+        ht_case_free(&c);
+    }
+    int digits = 1;
+    for (long m = M - 1; m >= 10; m /= 10) ++digits;
+    size_t plen = stem ? strlen(stem) + 32 : 0;
+    if (!stem || !(csv = malloc(plen)) || !(h5 = malloc(plen)) || !(R.r = calloc((size_t)M, sizeof *R.r)) ||
+        !(R.msg = calloc((size_t)M, sizeof *R.msg)) || !(R.out = calloc((size_t)M, sizeof *R.out)) ||
+        !(R.wall = calloc((size_t)M, sizeof *R.wall)))
+        goto oom;
+    snprintf(csv, plen, "%s_summary.csv", stem);
+    snprintf(h5, plen, "%s_summary.h5", stem);
+    for (long k = 0; k < M; ++k) {
+        if (!(R.out[k] = malloc(plen))) goto oom;
+        /* zero-padded by hand: digits <= 6, which -Wformat-truncation cannot see */
+        char num[24], pad[8] = "000000";
+        int nl = snprintf(num, sizeof num, "%ld", k);
+        pad[digits > nl ? digits - nl : 0] = 0;
+        snprintf(R.out[k], plen, "%s_m%s%s.h5", stem, pad, num);
+        R.r[k].code = 1;
+        R.r[k].imbalance = R.r[k].periodicity = NAN;
+    }
+
+    /* CUDA: members one after another on the device, each through the single-run path; the
+     * CPU otherwise (auto included: members, not cells, are the parallelism here) */
+    ht_run_opts mo = *o;
+    mo.backend = o->backend == HT_BACKEND_CUDA ? HT_BACKEND_CUDA : HT_BACKEND_CPU;
+    if (jobs <= 0) jobs = default_jobs();
+    if (mo.backend == HT_BACKEND_CUDA) jobs = 1;
+    if (jobs > M) jobs = (int)M;
+    if (jobs < 1) jobs = 1;
+    if (!(slots = calloc((size_t)jobs, sizeof *slots))) goto oom;
+    if (!o->quiet)
+        printf("hemotree: ensemble of %ld members (%s), %d at a time on the %s backend\n", M, combine_name(e), jobs,
+               mo.backend == HT_BACKEND_CUDA ? "cuda" : "cpu");
+
+    long next = 0, finished = 0, n_failed = 0;
+    int running = 0;
+    double w0 = wall_now();
+    while (finished < M) {
+        while (running < jobs && next < M) {
+            long k = next++;
+            slot *s = NULL;
+            for (int i = 0; i < jobs && !s; ++i)
+                if (!slots[i].pid) s = &slots[i];
+            fflush(stdout);
+            fflush(stderr);
+            s->k = k;
+            s->t0 = wall_now();
+            s->log = tmpfile();
+            s->res = tmpfile();
+            pid_t pid = s->log && s->res ? fork() : -1;
+            if (pid == 0) member_child(e, k, &mo, R.out[k], jobs > 1, s->log, s->res);
+            if (pid < 0) {
+                char m[256];
+                snprintf(m, sizeof m, "cannot start the member: %s", strerror(errno));
+                R.msg[k] = dup_s(m);
+                R.r[k].code = 1;
+                release_slot(s);
+                ++finished;
+                ++n_failed;
+                fprintf(stderr, "hemotree: member %0*ld failed: %s\n", digits, k, m);
+                continue;
+            }
+            s->pid = pid;
+            ++running;
+        }
+        if (!running) continue;
+        int ws;
+        pid_t pid = waitpid(-1, &ws, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            fprintf(stderr, "hemotree: waiting for ensemble members: %s\n", strerror(errno));
+            status = 1;
+            goto oom; /* children are gone; nothing sensible is left to do */
+        }
+        slot *s = NULL;
+        for (int i = 0; i < jobs && !s; ++i)
+            if (slots[i].pid == pid) s = &slots[i];
+        if (!s) continue;
+        long k = s->k;
+        member_result r = {1, NAN, NAN};
+        rewind(s->res);
+        int have = fread(&r, sizeof r, 1, s->res) == 1;
+        if (WIFEXITED(ws)) {
+            if (!have) r.code = WEXITSTATUS(ws) ? WEXITSTATUS(ws) : 1;
+        } else {
+            r.code = 1;
+        }
+        R.r[k] = r;
+        R.wall[k] = wall_now() - s->t0;
+        if (r.code == 2) R.out[k][0] = 0; /* bad input: no output file was made */
+        if (r.code) {
+            R.msg[k] = first_message(s->log);
+            if (!R.msg[k]) {
+                char m[128];
+                if (WIFSIGNALED(ws)) snprintf(m, sizeof m, "terminated by signal %d", WTERMSIG(ws));
+                else snprintf(m, sizeof m, "exit status %d", r.code);
+                R.msg[k] = dup_s(m);
+            }
+            ++n_failed;
+        }
+        release_slot(s);
+        --running;
+        ++finished;
+        /* one line per finished member, on stderr so that stdout keeps the summary */
+        fprintf(stderr, "hemotree: [%*ld/%ld] member %0*ld", digits, finished, M, digits, k);
+        for (int p = 0; p < e->n_params; ++p)
+            fprintf(stderr, " %s=%s", e->params[p].key, e->params[p].text[ht_ensemble_value_index(e, k, p)]);
+        if (r.code) fprintf(stderr, ": FAILED (exit %d): %s\n", r.code, R.msg[k] ? R.msg[k] : "out of memory");
+        else fprintf(stderr, ": ok, %.2f s\n", R.wall[k]);
+    }
+
+    status = n_failed ? 1 : 0;
+    if (write_csv(csv, e, &R)) {
+        fprintf(stderr, "hemotree: cannot write %s: %s\n", csv, strerror(errno));
+        status = 1;
+    }
+    if (write_h5(h5, e, &R, n_failed)) {
+        fprintf(stderr, "hemotree: cannot write %s\n", h5);
+        status = 1;
+    }
+    if (!o->quiet) {
+        printf("hemotree: ensemble: %ld members, %ld completed, %ld failed, %.3g s wall\n", M, M - n_failed, n_failed,
+               wall_now() - w0);
+        printf("output: %s ... %s, summary %s, %s\n", R.out[0], R.out[M - 1], csv, h5);
+    }
+    goto done;
+oom:
+    if (status == 2) fprintf(stderr, "hemotree: out of memory\n");
+    status = status == 2 ? 1 : status;
+    /* members still running would write after we return: wait for them */
+    if (slots)
+        for (int i = 0; i < jobs; ++i)
+            if (slots[i].pid > 0) {
+                waitpid(slots[i].pid, NULL, 0);
+                release_slot(&slots[i]);
+            }
+done:
+    if (R.out)
+        for (long k = 0; k < M; ++k) free(R.out[k]);
+    if (R.msg)
+        for (long k = 0; k < M; ++k) free(R.msg[k]);
+    free(R.out);
+    free(R.msg);
+    free(R.r);
+    free(R.wall);
+    free(slots);
+    free(stem);
+    free(csv);
+    free(h5);
+    return status;
+}
