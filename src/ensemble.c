@@ -15,9 +15,9 @@
  * The summary HDF5 file is written here, not in output.c: it is a different file with a
  * table of strings and numbers that the single-run writer has no use for. */
 #include "ensemble.h"
+#include "output.h"
 #include "case_internal.h"
 #include <errno.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,43 +490,10 @@ static double wall_now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* the last value of a 1D dataset, NaN if absent */
-static double h5_last(hid_t f, const char *path)
-{
-    double v = NAN;
-    if (H5Lexists(f, "/metrics", H5P_DEFAULT) <= 0) return v;
-    htri_t ex = H5Oexists_by_name(f, path, H5P_DEFAULT);
-    if (ex <= 0) return v;
-    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-    if (d < 0) return v;
-    hid_t s = H5Dget_space(d);
-    hsize_t n = 0;
-    if (s >= 0 && H5Sget_simple_extent_ndims(s) == 1 && H5Sget_simple_extent_dims(s, &n, NULL) == 1 && n > 0) {
-        hsize_t off = n - 1, one = 1;
-        hid_t m = H5Screate_simple(1, &one, NULL);
-        if (m >= 0 && H5Sselect_hyperslab(s, H5S_SELECT_SET, &off, NULL, &one, NULL) >= 0) {
-            double x;
-            if (H5Dread(d, H5T_NATIVE_DOUBLE, m, s, H5P_DEFAULT, &x) >= 0) v = x;
-        }
-        if (m >= 0) H5Sclose(m);
-    }
-    if (s >= 0) H5Sclose(s);
-    H5Dclose(d);
-    return v;
-}
-
 static void read_metrics(const char *path, member_result *r)
 {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return;
-    if (H5Lexists(f, "/metrics", H5P_DEFAULT) > 0) {
-        if (H5Lexists(f, "/metrics/volume", H5P_DEFAULT) > 0)
-            r->imbalance = h5_last(f, "/metrics/volume/imbalance");
-        if (H5Lexists(f, "/metrics/periodicity", H5P_DEFAULT) > 0)
-            r->periodicity = h5_last(f, "/metrics/periodicity/relative_change");
-    }
-    H5Fclose(f);
+    r->imbalance = ht_output_read_last(path, "/metrics/volume/imbalance");
+    r->periodicity = ht_output_read_last(path, "/metrics/periodicity/relative_change");
 }
 
 /* In the child: load and run member k, report through r_file; never returns. */
@@ -652,128 +619,71 @@ static int write_csv(const char *path, const ht_ensemble *e, const results *R)
     return fclose(f) || bad ? -1 : 0;
 }
 
-/* HDF5 helpers for the summary: each returns 0 or -1 */
-static int h5_str_attr(hid_t obj, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate(H5S_SCALAR), a = -1;
-    int rc = -1;
-    if (t >= 0 && s >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-        (a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, &value) >= 0)
-        rc = 0;
-    if (a >= 0) H5Aclose(a);
-    if (s >= 0) H5Sclose(s);
-    if (t >= 0) H5Tclose(t);
-    return rc;
-}
-
-static int h5_num_attr(hid_t obj, const char *name, double value)
-{
-    hid_t s = H5Screate(H5S_SCALAR), a = -1;
-    int rc = -1;
-    if (s >= 0 && (a = H5Acreate2(obj, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-        H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0)
-        rc = 0;
-    if (a >= 0) H5Aclose(a);
-    if (s >= 0) H5Sclose(s);
-    return rc;
-}
-
-/* one column: kind 'd' doubles, 'i' ints, 's' strings */
-static int h5_column(hid_t g, const char *name, char kind, const void *data, hsize_t n, const char *units)
-{
-    hid_t s = H5Screate_simple(1, &n, NULL), t = -1, d = -1;
-    int rc = -1;
-    if (s < 0) return -1;
-    if (kind == 'd') t = H5Tcopy(H5T_IEEE_F64LE);
-    else if (kind == 'i') t = H5Tcopy(H5T_STD_I32LE);
-    else if ((t = H5Tcopy(H5T_C_S1)) >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        t = -1;
-    }
-    hid_t mem = kind == 'd' ? H5T_NATIVE_DOUBLE : kind == 'i' ? H5T_NATIVE_INT : t;
-    if (t >= 0 && (d = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-        H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 && h5_str_attr(d, "units", units) == 0)
-        rc = 0;
-    if (d >= 0) H5Dclose(d);
-    if (t >= 0) H5Tclose(t);
-    H5Sclose(s);
-    return rc;
-}
-
+/* The summary as a table file (output.h): one /members column per parameter and result. */
 static int write_h5(const char *path, const ht_ensemble *e, const results *R, long n_failed)
 {
     long M = e->n_members;
-    int nc = 8 + e->n_params;
-    int rc = -1;
-    hid_t f = -1, g = -1;
-    int *ints = malloc(sizeof(int) * (size_t)M);
-    double *dbl = malloc(sizeof(double) * (size_t)M);
-    const char **strs = malloc(sizeof(char *) * (size_t)(M > nc ? M : nc));
+    int nc = 8 + e->n_params, c = 0, rc = -1;
+    int *member = malloc(sizeof(int) * (size_t)M), *status = malloc(sizeof(int) * (size_t)M);
+    int *code = malloc(sizeof(int) * (size_t)M);
+    double *vals = malloc(sizeof(double) * (size_t)(M * (e->n_params + 3)));
+    const char **outs = malloc(sizeof(char *) * (size_t)M), **msgs = malloc(sizeof(char *) * (size_t)M);
     char **names = calloc((size_t)nc, sizeof *names);
-    if (!ints || !dbl || !strs || !names) goto done;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if ((f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
-    if (h5_str_attr(f, "format", "hemotree-ensemble 1") || h5_str_attr(f, "case", e->path) ||
-        h5_str_attr(f, "combine", combine_name(e)) || h5_num_attr(f, "members", (double)M) ||
-        h5_num_attr(f, "failed", (double)n_failed) || h5_str_attr(f, "version", HT_VERSION) ||
-        h5_str_attr(f, "git_hash", HT_GIT_HASH))
-        goto done;
-    if ((g = H5Gcreate2(f, "/members", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) goto done;
-    int c = 0;
-    for (long k = 0; k < M; ++k) ints[k] = (int)k;
-    if (h5_column(g, "member", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("member"))) goto done;
+    ht_column *cols = calloc((size_t)nc, sizeof *cols);
+    if (!member || !status || !code || !vals || !outs || !msgs || !names || !cols) goto done;
+    for (long k = 0; k < M; ++k) {
+        member[k] = (int)k;
+        status[k] = R->r[k].code != 0;
+        code[k] = R->r[k].code;
+        outs[k] = R->out[k];
+        msgs[k] = R->msg[k] ? R->msg[k] : "";
+    }
+    cols[c++] = (ht_column){"member", "1", 'i', member, NULL};
     for (int p = 0; p < e->n_params; ++p) {
         /* the key path names the column ('/' would make it a group path) */
         char *nm = dup_s(e->params[p].key);
         if (!nm) goto done;
         for (char *q = nm; *q; ++q)
             if (*q == '/') *q = '_';
-        names[c++] = nm;
-        for (long k = 0; k < M; ++k) dbl[k] = e->params[p].si[ht_ensemble_value_index(e, k, p)];
-        if (h5_column(g, nm, 'd', dbl, (hsize_t)M, "SI")) goto done;
-        hid_t d = H5Dopen2(g, nm, H5P_DEFAULT);
-        int arc = d >= 0 ? h5_str_attr(d, "key", e->params[p].key) : -1;
-        if (d >= 0) H5Dclose(d);
-        if (arc) goto done;
+        names[p] = nm;
+        double *v = vals + (size_t)p * (size_t)M;
+        for (long k = 0; k < M; ++k) v[k] = e->params[p].si[ht_ensemble_value_index(e, k, p)];
+        cols[c++] = (ht_column){nm, "SI", 'd', v, e->params[p].key};
     }
-    for (long k = 0; k < M; ++k) ints[k] = R->r[k].code != 0;
-    if (h5_column(g, "status", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("status"))) goto done;
-    for (long k = 0; k < M; ++k) ints[k] = R->r[k].code;
-    if (h5_column(g, "exit_code", 'i', ints, (hsize_t)M, "1") || !(names[c++] = dup_s("exit_code"))) goto done;
-    for (long k = 0; k < M; ++k) strs[k] = R->out[k];
-    if (h5_column(g, "output", 's', strs, (hsize_t)M, "1") || !(names[c++] = dup_s("output"))) goto done;
-    for (long k = 0; k < M; ++k) dbl[k] = R->r[k].imbalance;
-    if (h5_column(g, "volume_imbalance", 'd', dbl, (hsize_t)M, "m^3") || !(names[c++] = dup_s("volume_imbalance")))
-        goto done;
-    for (long k = 0; k < M; ++k) dbl[k] = R->r[k].periodicity;
-    if (h5_column(g, "periodicity_change", 'd', dbl, (hsize_t)M, "1") ||
-        !(names[c++] = dup_s("periodicity_change")))
-        goto done;
-    for (long k = 0; k < M; ++k) dbl[k] = R->wall[k];
-    if (h5_column(g, "wall_seconds", 'd', dbl, (hsize_t)M, "s") || !(names[c++] = dup_s("wall_seconds"))) goto done;
-    for (long k = 0; k < M; ++k) strs[k] = R->msg[k] ? R->msg[k] : "";
-    if (h5_column(g, "message", 's', strs, (hsize_t)M, "1") || !(names[c++] = dup_s("message"))) goto done;
-    {
-        /* the column order, as ht_output_table writes it for /metrics tables */
-        hsize_t n = (hsize_t)c;
-        for (int i = 0; i < c; ++i) strs[i] = names[i];
-        hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate_simple(1, &n, NULL), a = -1;
-        if (t >= 0 && s >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-            (a = H5Acreate2(g, "columns", t, s, H5P_DEFAULT, H5P_DEFAULT)) >= 0 && H5Awrite(a, t, strs) >= 0)
-            rc = 0;
-        if (a >= 0) H5Aclose(a);
-        if (s >= 0) H5Sclose(s);
-        if (t >= 0) H5Tclose(t);
+    double *imb = vals + (size_t)e->n_params * (size_t)M, *per = imb + M, *wall = per + M;
+    for (long k = 0; k < M; ++k) {
+        imb[k] = R->r[k].imbalance;
+        per[k] = R->r[k].periodicity;
+        wall[k] = R->wall[k];
     }
+    cols[c++] = (ht_column){"status", "1", 'i', status, NULL};
+    cols[c++] = (ht_column){"exit_code", "1", 'i', code, NULL};
+    cols[c++] = (ht_column){"output", "1", 's', outs, NULL};
+    cols[c++] = (ht_column){"volume_imbalance", "m^3", 'd', imb, NULL};
+    cols[c++] = (ht_column){"periodicity_change", "1", 'd', per, NULL};
+    cols[c++] = (ht_column){"wall_seconds", "s", 'd', wall, NULL};
+    cols[c++] = (ht_column){"message", "1", 's', msgs, NULL};
+    const ht_attr attrs[] = {
+        {"format", "hemotree-ensemble 1", 0}, {"case", e->path, 0},
+        {"combine", combine_name(e), 0},      {"members", NULL, (double)M},
+        {"failed", NULL, (double)n_failed},   {"version", HT_VERSION, 0},
+        {"git_hash", HT_GIT_HASH, 0},
+    };
+    char err[512];
+    rc = ht_table_file_write(path, attrs, (int)(sizeof attrs / sizeof attrs[0]), "/members", cols, c,
+                             (size_t)M, err, sizeof err);
+    if (rc) fprintf(stderr, "hemotree: %s\n", err);
 done:
-    if (g >= 0) H5Gclose(g);
-    if (f >= 0 && H5Fclose(f) < 0) rc = -1;
     if (names)
-        for (int i = 0; i < nc; ++i) free(names[i]);
+        for (int p = 0; p < nc; ++p) free(names[p]);
     free(names);
-    free(ints);
-    free(dbl);
-    free(strs);
+    free(cols);
+    free(member);
+    free(status);
+    free(code);
+    free(vals);
+    free(outs);
+    free(msgs);
     return rc;
 }
 

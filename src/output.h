@@ -82,3 +82,30 @@ int ht_output_attr(ht_output *o, const char *name, const char *value);
 int ht_output_close(ht_output *o, char *err, size_t errlen);
 
 #endif
+
+/* ------------------------------------------------------------------------------------------
+ * Standalone table files and reading back: for tools that summarise many runs (ensembles).
+ * They live here so that HDF5 stays inside the output layer. */
+
+typedef struct {
+    const char *name;       /* dataset name inside the group (no '/') */
+    const char *units;
+    char kind;              /* 'd' double, 'i' int, 's' UTF-8 string */
+    const void *data;       /* [n_rows] of double, int or const char * */
+    const char *key;        /* optional string attribute "key" on the column (NULL: none) */
+} ht_column;
+
+typedef struct {
+    const char *name;
+    const char *text;       /* a string attribute, or NULL for the number below */
+    double number;
+} ht_attr;
+
+/* Create (truncate) `path` with root attributes and one group of columns; the group gets a
+ * `columns` attribute listing the names in order, as /metrics tables have. 0 or -1 + err. */
+int ht_table_file_write(const char *path, const ht_attr *attrs, int n_attrs, const char *group,
+                        const ht_column *cols, int n_cols, size_t n_rows, char *err, size_t errlen);
+
+/* The last element of a 1D dataset (e.g. "/metrics/periodicity/relative_change") of an
+ * output file; NaN when the file, the dataset or its data are missing. */
+double ht_output_read_last(const char *path, const char *dataset);
