@@ -46,6 +46,11 @@ typedef struct {
     const real *vessel_p0;         /* [n_vessels] Pa, reference pressure */
     const real *sqrtA0;            /* [n_cells] sqrt(m^2) */
     const real *K;                 /* [n_cells] Pa/m */
+    /* [n_cells] Pa s m, Kelvin-Voigt wall viscosity Gamma = (2/3) sqrt(pi) phi h
+     * (viscoelastic.h). NULL for an elastic network: network.c leaves it NULL when every
+     * Gamma is zero, and the backends then skip the viscous step entirely, so elastic
+     * results do not depend on this feature at all. */
+    const real *Gamma;
 
     int n_inlets;
     const ht_inlet *inlets;
@@ -98,6 +103,7 @@ typedef struct {
     real *vol_in;                  /* [n_inlets] m^3 entered, accumulated */
     real *vol_out;                 /* [n_outlets] m^3 left, accumulated */
     real *cell_rate;               /* [n_cells] max |lambda| / dx, for the CFL reduction */
+    real *visc_cp;                 /* [n_cells] Thomas sweep scratch of the viscous wall step */
 } ht_work;
 
 #endif

@@ -22,6 +22,7 @@ typedef struct {
     double r_prox, r_dist;     /* m, lumen radius at the reference pressure, linear taper */
     double E;                  /* Pa, Young's modulus */
     double h;                  /* m, wall thickness; <= 0: empirical h(r) (see network.c) */
+    double phi;                /* Pa s, Kelvin-Voigt wall viscosity; 0: elastic wall */
     double p_ref;              /* Pa, pressure at which the radius equals r_prox/r_dist */
     int n_cells;               /* 0: from numerics.dx */
     int n_points;              /* centreline points (0: generated layout) */

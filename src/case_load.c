@@ -558,9 +558,12 @@ static int vessel_ref(const ht_case *c, const yt_node *n, const char *path, int 
 }
 
 static const char *const VESSEL_KEYS[] = {"name", "from", "to", "length", "radius", "E", "thickness",
-                                          "reference_pressure", "cells", "points", "description", NULL};
+                                          "wall_viscosity", "reference_pressure", "cells", "points",
+                                          "description", NULL};
 
-static int parse_vessel(const yt_node *it, size_t i, double p_ref_default, ht_case *c, ht_error *err)
+/* phi_default: the wall viscosity of the mesh or case (wall_viscosity:), 0 = elastic. */
+static int parse_vessel(const yt_node *it, size_t i, double p_ref_default, double phi_default, ht_case *c,
+                        ht_error *err)
 {
     ht_vessel_spec *vs = &c->vessels[i];
     char path[256], kp[256];
@@ -614,6 +617,9 @@ static int parse_vessel(const yt_node *it, size_t i, double p_ref_default, ht_ca
         ht_join(kp, sizeof kp, path, "thickness");
         if ((rc = ht_node_quantity(th, kp, "length", HT_POSITIVE, &vs->h, err))) return rc;
     }
+    if ((rc = ht_get_quantity(it, path, "wall_viscosity", "viscosity", HT_NONNEGATIVE, phi_default, &vs->phi, NULL,
+                              err)))
+        return rc;
     if ((rc = ht_get_quantity(it, path, "reference_pressure", "pressure", HT_ANY, p_ref_default, &vs->p_ref, NULL,
                               err)))
         return rc;
@@ -640,7 +646,8 @@ static int parse_vessel(const yt_node *it, size_t i, double p_ref_default, ht_ca
     return 0;
 }
 
-static int parse_vessels(const yt_node *vessels, const yt_node *owner, double p_ref, ht_case *c, ht_error *err)
+static int parse_vessels(const yt_node *vessels, const yt_node *owner, double p_ref, double phi, ht_case *c,
+                         ht_error *err)
 {
     if (!vessels || vessels->kind != YT_SEQ || vessels->n == 0) {
         char f[96];
@@ -651,7 +658,7 @@ static int parse_vessels(const yt_node *vessels, const yt_node *owner, double p_
     if (!c->vessels) return ht_fail_at(err, vessels, "vessels", "out of memory");
     c->n_vessels = (int)vessels->n;
     for (size_t i = 0; i < vessels->n; ++i) {
-        int rc = parse_vessel(vessels->items[i], i, p_ref, c, err);
+        int rc = parse_vessel(vessels->items[i], i, p_ref, phi, c, err);
         if (rc) return rc;
     }
     return 0;
@@ -1124,9 +1131,11 @@ static int finish_run(ctx *x, ht_case *c, ht_error *err)
 static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_sets, ht_case *c, ht_error *err)
 {
     /* `ensemble` is read by ensemble.c, which loads each member through here: ignored */
-    static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure", "blood",
-                                       "inlet", "outlets", "numerics", "run", "output", "ensemble", NULL};
-    static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "vessels", NULL};
+    static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure",
+                                       "wall_viscosity", "blood", "inlet", "outlets", "numerics", "run",
+                                       "output", "ensemble", NULL};
+    static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "wall_viscosity",
+                                            "vessels", NULL};
     const yt_node *root = cd->root;
     yt_doc md;
     int rc, have_mesh = 0;
@@ -1137,7 +1146,7 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     const yt_node *mesh = yt_get(root, "mesh");
     const yt_node *vessels = yt_get(root, "vessels");
     const yt_node *vessel_owner = root;
-    double p_ref = 0;
+    double p_ref = 0, phi = 0;
     if (mesh && vessels)
         return ht_fail(err, cd->file, yt_key_line(root, "vessels"), "vessels",
                        "give either mesh: (a mesh file) or vessels: (inline), not both");
@@ -1161,12 +1170,16 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
         if (!rc) rc = ht_check_keys(md.root, "", mesh_keys, err);
         if (!rc)
             rc = ht_get_quantity(md.root, "", "reference_pressure", "pressure", HT_ANY, 0, &p_ref, NULL, err);
+        if (!rc) rc = ht_get_quantity(md.root, "", "wall_viscosity", "viscosity", HT_NONNEGATIVE, 0, &phi, NULL, err);
         if (rc) goto done;
         add_doc(x->cfg, "mesh file", &md);
         vessels = yt_get(md.root, "vessels");
         vessel_owner = md.root;
     }
     if ((rc = ht_get_quantity(root, "", "reference_pressure", "pressure", HT_ANY, p_ref, &p_ref, NULL, err))) goto done;
+    /* wall viscosity default for every vessel: the case's overrides the mesh's, a vessel's
+     * own wall_viscosity overrides both (as for reference_pressure) */
+    if ((rc = ht_get_quantity(root, "", "wall_viscosity", "viscosity", HT_NONNEGATIVE, phi, &phi, NULL, err))) goto done;
 
     const yt_node *nm = yt_get(root, "name");
     if (!nm && have_mesh) nm = yt_get(md.root, "name");
@@ -1175,7 +1188,7 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     } else {
         file_stem(cd->file, c->name, sizeof c->name);
     }
-    if ((rc = parse_vessels(vessels, vessel_owner, p_ref, c, err)) || (rc = parse_blood(root, c, err)) ||
+    if ((rc = parse_vessels(vessels, vessel_owner, p_ref, phi, c, err)) || (rc = parse_blood(root, c, err)) ||
         (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
         (rc = parse_numerics(x, root, c, err)) || (rc = parse_run(x, root, c, err)) ||
         (rc = parse_output(root, c, err)))

@@ -1,5 +1,6 @@
 #include "network.h"
 #include "tubelaw.h"
+#include "viscoelastic.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,11 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     ALLOC(nw->K, nc);
     ALLOC(nw->x, nc);
     ALLOC(nw->A_init, nc);
+    /* the viscous wall step runs only when some wall is viscoelastic: an elastic network
+     * keeps Gamma NULL and takes exactly the elastic path */
+    int any_visco = 0;
+    for (int v = 0; v < nv; ++v) any_visco |= c->vessels[v].phi > 0;
+    if (any_visco) ALLOC(nw->Gamma, nc);
     for (int v = 0; v < nv; ++v) {
         const ht_vessel_spec *vs = &c->vessels[v];
         double p_init = c->p_init;
@@ -136,6 +142,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
             nw->x[i] = xc;
             nw->sqrtA0[i] = sqrt(A0);
             nw->K[i] = ht_stiffness(vs->E, h, A0);
+            if (nw->Gamma) nw->Gamma[i] = ht_visco_gamma(vs->phi, h);
             double s = ht_sqrtA_from_p(p_init, nw->sqrtA0[i], nw->K[i], vs->p_ref);
             if (!(s > 0)) {
                 snprintf(err->msg, sizeof err->msg,
@@ -281,6 +288,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     n->vessel_p0 = nw->vessel_p0;
     n->sqrtA0 = nw->sqrtA0;
     n->K = nw->K;
+    n->Gamma = nw->Gamma;
     n->n_inlets = c->n_inlets;
     n->inlets = nw->inlets;
     n->n_outlets = c->n_outlets;
@@ -317,6 +325,7 @@ void ht_network_free(ht_network *nw)
     free(nw->vessel_p0);
     free(nw->sqrtA0);
     free(nw->K);
+    free(nw->Gamma);
     free(nw->inlets);
     free(nw->outlets);
     free(nw->junc_off);

@@ -10,6 +10,7 @@ typedef struct {
 
     int *cell_vessel, *vessel_first, *vessel_n;
     real *vessel_dx, *vessel_fric, *vessel_p0, *sqrtA0, *K;
+    real *Gamma;                /* [n_cells] NULL when every wall is elastic */
     ht_inlet *inlets;
     ht_outlet *outlets;
     int *junc_off, *jend_cell, *jend_face, *jend_sign;

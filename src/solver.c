@@ -12,7 +12,7 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     const ht_net *n = &nw->net;
     size_t nc = (size_t)n->n_cells, nf = (size_t)n->n_faces;
     size_t no = (size_t)n->n_outlets, ni = (size_t)n->n_inlets;
-    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + 1;
+    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + nc + 1;
     s->buf = calloc(total, sizeof(real));
     if (!s->buf) return -1;
     real *p = s->buf;
@@ -26,6 +26,7 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     TAKE(s->w.FA, nf); TAKE(s->w.FQl, nf); TAKE(s->w.FQr, nf); TAKE(s->w.FC, nf);
     TAKE(s->w.pc, no); TAKE(s->w.pc0, no); TAKE(s->w.vol_out, no);
     TAKE(s->w.vol_in, ni);
+    TAKE(s->w.visc_cp, nc);
 #undef TAKE
     for (size_t i = 0; i < nc; ++i) s->U.A[i] = nw->A_init[i];
     for (size_t k = 0; k < no; ++k) s->w.pc[k] = nw->pc_init[k];

@@ -22,6 +22,9 @@
  *                 the device, in a regime where round-off does not grow;
  *   tree/MC       a periodic table inflow, MC limiter, alpha = 1.1, no friction, no tracer,
  *                 CFL 0.9, strict (measured: bitwise equal);
+ *   tree/visco    tree/MC with Kelvin-Voigt walls (viscoelastic.h) on all vessels but one:
+ *                 the split viscous step (k_visco, one thread per vessel) against the CPU's
+ *                 loop, strict (sqrt and division only, correctly rounded on both);
  *   rest          test_wellbalanced.c's case, strict (measured: bitwise equal);
  *   collapse      a pressure inlet plunging below the collapse pressure: the same failure
  *                 (code, cell, time, step) on both.
@@ -197,12 +200,13 @@ static void add_probe(ht_case *c, int k, const char *name, int vessel, double x)
 }
 
 /* test_conservation.c's network, with probes. Variant 0: that case exactly; 1: the same at
- * CFL 0.5; 2: a table inflow, MC limiter, alpha = 1.1, no friction, no tracer. */
+ * CFL 0.5; 2: a table inflow, MC limiter, alpha = 1.1, no friction, no tracer; 3: variant 2
+ * with viscoelastic walls (vessel "right" left elastic, so mixed networks are covered). */
 static int tree_case(int variant)
 {
     ht_case c = tu_case(6, 7, 1, 4, 4);
     c.rho = 1060;
-    c.mu = variant == 2 ? 0 : 4e-3;
+    c.mu = variant >= 2 ? 0 : 4e-3;
     tu_vessel(&c, 0, "aorta", 0, 1, 0.2, 0.012, 0.009, 4e5, 0, 60);
     tu_vessel(&c, 1, "left", 1, 3, 0.15, 0.006, 0.005, 6e5, 0, 45);
     tu_vessel(&c, 2, "right", 1, 2, 0.1, 0.007, 0.006, 6e5, 0, 30);
@@ -210,6 +214,8 @@ static int tree_case(int variant)
     tu_vessel(&c, 4, "r2", 2, 5, 0.12, 0.003, 0.003, 8e5, 0, 30);
     tu_vessel(&c, 5, "r3", 2, 6, 0.08, 0.0035, 0.003, 8e5, 0, 30);
     for (int v = 0; v < 6; ++v) c.vessels[v].p_ref = 1e4;
+    if (variant == 3)
+        for (int v = 0; v < 6; ++v) c.vessels[v].phi = v == 2 ? 0 : 3e3; /* Pa s */
     c.p_init = 1e4;
     double amp[2] = {6e-5, 3e-5}, ph[2] = {0, -1.2};
     double tt[6] = {0, 0.1, 0.2, 0.3, 0.5, 0.7}, tv[6] = {2e-5, 1.2e-4, 9e-5, 1e-5, 3e-5, 2e-5};
@@ -273,8 +279,11 @@ static int tree_case(int variant)
         CHECK(r.cmax > 0.99, "cuda: the tracer front never arrived (max %g)", r.cmax);
     } else if (variant == 1) {
         run_case("tree/Fourier (CFL 0.5)", &nw, 0.05, 40, TOL, 1, 0);
-    } else {
+    } else if (variant == 2) {
         run_case("tree/MC (table inflow, MC, alpha 1.1, no tracer)", &nw, 0.04, 25, TOL, 1, 0);
+    } else {
+        CHECK(nw.net.Gamma != NULL, "viscoelastic network without Gamma");
+        run_case("tree/visco (tree/MC with Kelvin-Voigt walls)", &nw, 0.04, 25, TOL, 1, 0);
     }
     ht_network_free(&nw);
     tu_case_free(&c);
@@ -343,6 +352,7 @@ int main(void)
     bad |= tree_case(0);
     bad |= tree_case(1);
     bad |= tree_case(2);
+    bad |= tree_case(3);
     bad |= rest_case(0);
     bad |= rest_case(1);
     CHECK(bad == 0, "a network could not be built");

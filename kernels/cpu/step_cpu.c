@@ -2,6 +2,7 @@
 #include "../step.h"
 #include "../boundary.h"
 #include "../junction.h"
+#include "../viscoelastic.h"
 
 /* Below this many cells a parallel region costs more than the loop it splits (a fork/join
  * is microseconds; a cell update tens of nanoseconds). */
@@ -87,6 +88,12 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk)
     for (int k = 0; k < n->n_outlets; ++k) w->pc0[k] = w->pc[k];
     if (stage(n, U, U, &w->U1, w, clk, 0, t, dt, 0, 1)) return clk->fail;
     if (stage(n, &w->U1, &w->U0, U, w, clk, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;
+    if (n->Gamma) {
+        /* viscoelastic wall: the split viscous step, one tridiagonal solve per vessel
+         * (vessels are independent: no viscous coupling across their ends) */
+#pragma omp parallel for schedule(dynamic, 1) if (n->n_cells >= HT_OMP_MIN_CELLS)
+        for (int v = 0; v < n->n_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
+    }
     clk->t = t + dt;
     clk->step++;
     return HT_OK;

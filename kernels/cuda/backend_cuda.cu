@@ -12,6 +12,8 @@
  *   k_begin        U0 = U, pc0 = pc, cell rates -> exact max -> dt (last block)
  *   stage 0        k_reconstruct(U), k_boundary, k_interior, k_update(U -> U1), k_stage_end
  *   stage 1        k_reconstruct(U1), k_boundary, k_interior, k_update(U1, U0 -> U)
+ *   k_visco        viscoelastic wall only (net.Gamma != NULL): the split viscous step,
+ *                  one thread per vessel (viscoelastic.h); not launched for elastic walls
  *   k_step_end     record failures, t += dt, step++, land on t_stop, sample probes
  *
  * The clock (t, dt, t_stop, step, failure) lives on the device in a control block. Every
@@ -20,7 +22,7 @@
  * launch a fixed chunk of steps without looking at the clock in between.
  *
  * Why a CUDA graph: a single network of a few hundred cells is launch- and latency-bound.
- * A step is 11 dependent kernels, each only a few microseconds of work; launched one by one
+ * A step is 11 dependent kernels (12 with viscoelastic walls), each only a few microseconds of work; launched one by one
  * from the host, each costs a host API call and a host-to-GPU round of scheduling, and a
  * per-step clock check would add a synchronisation. The chunk (HT_CHUNK_BIG steps, ~700
  * kernel nodes) is captured once into a graph with stream capture, instantiated once, and
@@ -49,6 +51,7 @@
 #include "../step.h"
 #include "../boundary.h"
 #include "../junction.h"
+#include "../viscoelastic.h"
 #include <cuda_runtime.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +299,18 @@ __global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_
     if (code) atomicMin(&ctl->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
 }
 
+/* Viscoelastic wall: the backward-Euler viscous step of every vessel on the final state,
+ * one thread per vessel (a Thomas solve is sequential along the vessel). Skipped as the CPU
+ * skips it: when stage 1 failed, in a boundary (bkey) or in a cell (ckey; committed only by
+ * k_step_end, which runs after this kernel). */
+__global__ void k_visco(ht_net n, ht_state U, ht_work w, const ht_dctl *ctl)
+{
+    if (stage_done(ctl) || ctl->ckey != HT_KEY_NONE) return;
+    int v = blockIdx.x * blockDim.x + threadIdx.x;
+    if (v >= n.n_vessels) return;
+    ht_visco_vessel(&n, &U, w.visc_cp, v, ctl->clk.dt);
+}
+
 /* End of stage 0: commit its failures. One thread. */
 __global__ void k_stage_end(ht_net n, ht_dctl *ctl)
 {
@@ -373,6 +388,10 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
             k_stage_end<<<1, 1, 0, st>>>(n, ctl);
             CU_LAUNCH(k_stage_end);
         }
+    }
+    if (n.Gamma) {
+        k_visco<<<nblocks(n.n_vessels), HT_CUDA_BS, 0, st>>>(n, U, g->w, ctl);
+        CU_LAUNCH(k_visco);
     }
     k_step_end<<<1, HT_CUDA_BS, 0, st>>>(n, U, ctl, g->dp);
     CU_LAUNCH(k_step_end);
@@ -540,6 +559,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(vessel_p0, net->n_vessels, real);
     DUP(sqrtA0, nc, real);
     DUP(K, nc, real);
+    DUP(Gamma, net->Gamma ? nc : 0, real);   /* stays NULL for an elastic network */
     DUP(outlets, no, ht_outlet);
     DUP(junc_off, net->junc_off ? net->n_junctions + 1 : 0, int);
     g->n_ends = net->junc_off ? net->junc_off[net->n_junctions] : 0;
@@ -586,7 +606,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     }
 
     /* state and work: one allocation, laid out as ht_solver_init does */
-    total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + 1;
+    total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + nc + 1;
     CU(cudaMalloc((void **)&g->state_buf, total * sizeof(real)));
     CU(cudaMemset(g->state_buf, 0, total * sizeof(real)));
     p = g->state_buf;
@@ -600,6 +620,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     TAKE(g->w.FA, nf); TAKE(g->w.FQl, nf); TAKE(g->w.FQr, nf); TAKE(g->w.FC, nf);
     TAKE(g->w.pc, no); TAKE(g->w.pc0, no); TAKE(g->w.vol_out, no);
     TAKE(g->w.vol_in, ni);
+    TAKE(g->w.visc_cp, nc);
 #undef TAKE
     CU(cudaMemcpy(g->U.A, U->A, nc * sizeof(real), cudaMemcpyHostToDevice));
     CU(cudaMemcpy(g->U.Q, U->Q, nc * sizeof(real), cudaMemcpyHostToDevice));
