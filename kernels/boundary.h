@@ -8,6 +8,7 @@
 #include "net.h"
 #include "tubelaw.h"
 #include "flux.h"
+#include "coronary.h"
 
 #define HT_BC_MAXIT 50
 #define HT_BC_TOL 1e-13
@@ -70,8 +71,12 @@ HT_HD int ht_inlet_apply(const ht_net *n, ht_work *w, int k, real t, real wdt)
  *     pc' = p_out + (pc - p_out) E + R2 (1 - E) Q,   E = exp(-dt / (R2 C)),
  * and the face satisfies p(A) = pc' + R1 Q. One scalar Newton in A. This stays stable for a
  * stiff compliance (E -> 0) and reduces to a resistance R1 when C or R2 is zero.
- * stage 0 starts from pc0 and leaves pc; stage 1 starts from pc and leaves the RK2 average. */
-HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real dt, int stage, real wdt)
+ * stage 0 starts from pc0 and leaves pc; stage 1 starts from pc and leaves the RK2 average.
+ * Coronary (coronary.h): the same Newton with pfix, Reff from the backward-Euler map of its two
+ * compartments (pc: Ca pressure, pcim: intramyocardial one), P_im taken at the stage time t
+ * and t + dt; both states averaged over the stages as pc. */
+HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real t, real dt, int stage,
+                          real wdt)
 {
     const ht_outlet *o = &n->outlets[k];
     int i = o->cell;
@@ -89,9 +94,17 @@ HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real dt, int stage
         Q = A * 0.5 * (W1 + W2);
     } else {
         real pc_in = stage == 0 ? w->pc0[k] : w->pc[k];
-        real E = (o->R2 > 0 && o->C > 0) ? exp(-dt / (o->R2 * o->C)) : 0;
-        real Reff = o->R1 + o->R2 * (1 - E);
-        real pfix = o->p_out + (pc_in - o->p_out) * E;
+        real E = 0, Reff, pfix, b1 = 0, a2 = 0, b2 = 0;
+        if (o->kind == HT_OUT_CORONARY) {
+            real pim_in = stage == 0 ? w->pcim0[k] : w->pcim[k];
+            real dpim = ht_coronary_pim(o, t + dt) - ht_coronary_pim(o, t);
+            ht_coronary_affine(o, pc_in, pim_in, dpim, dt, &pfix, &b1, &a2, &b2);
+            Reff = o->R1 + b1;
+        } else {
+            E = (o->R2 > 0 && o->C > 0) ? exp(-dt / (o->R2 * o->C)) : 0;
+            Reff = o->R1 + o->R2 * (1 - E);
+            pfix = o->p_out + (pc_in - o->p_out) * E;
+        }
         A = Af;
         int ok = 0;
         for (int it = 0; it < HT_BC_MAXIT; ++it) {
@@ -107,8 +120,14 @@ HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real dt, int stage
         }
         if (!ok || !(A > 0)) return HT_FAIL_BOUNDARY;
         Q = A * (W1 - 4 * ht_wave_speed(A, K, rho));
-        real pc_new = pfix + o->R2 * (1 - E) * Q;
-        w->pc[k] = stage == 0 ? pc_new : 0.5 * (w->pc0[k] + pc_new);
+        if (o->kind == HT_OUT_CORONARY) {
+            real p1 = pfix + b1 * Q, p2 = a2 + b2 * Q;
+            w->pc[k] = stage == 0 ? p1 : 0.5 * (w->pc0[k] + p1);
+            w->pcim[k] = stage == 0 ? p2 : 0.5 * (w->pcim0[k] + p2);
+        } else {
+            real pc_new = pfix + o->R2 * (1 - E) * Q;
+            w->pc[k] = stage == 0 ? pc_new : 0.5 * (w->pc0[k] + pc_new);
+        }
     }
     ht_set_boundary_flux(n, w, o->face, A, Q, K, w->fc_p[i]);
     w->vol_out[k] += wdt * Q;

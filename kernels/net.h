@@ -15,7 +15,7 @@
 #define HT_JUNCTION_MAX 8   /* vessel ends at one junction; the Newton system is this size */
 
 enum { HT_BC_FLOW = 0, HT_BC_PRESSURE = 1 };
-enum { HT_OUT_WINDKESSEL = 0, HT_OUT_RESISTANCE = 1, HT_OUT_REFLECTION = 2 };
+enum { HT_OUT_WINDKESSEL = 0, HT_OUT_RESISTANCE = 1, HT_OUT_REFLECTION = 2, HT_OUT_CORONARY = 3 };
 
 typedef struct {
     int cell;             /* first cell of the vessel */
@@ -30,6 +30,10 @@ typedef struct {
     int face;             /* its last face */
     int kind;             /* windkessel and resistance share one solve (C = R2 = 0) */
     real R1, C, R2, p_out, Rt;
+    /* coronary (coronary.h): Ra is R1; arterial and intramyocardial compliances,
+     * microvascular and venous resistances; P_im(t), Pa (scale * a prescribed LV pressure) */
+    real Ca, Ram, Cim, Rv;
+    ht_waveform pim;
 } ht_outlet;
 
 typedef struct {
@@ -100,6 +104,8 @@ typedef struct {
     real *fA_p, *fQ_p, *fc_p;      /* [n_cells] ... at its right face */
     real *FA, *FQl, *FQr, *FC;     /* [n_faces] fluxes; FQl seen from the left cell */
     real *pc, *pc0;                /* [n_outlets] windkessel pressure now / at step start */
+    real *pcim, *pcim0;            /* [n_outlets] coronary: intramyocardial compartment pressure
+                                    * now / at step start (pc holds its Ca pressure) */
     real *vol_in;                  /* [n_inlets] m^3 entered, accumulated */
     real *vol_out;                 /* [n_outlets] m^3 left, accumulated */
     real *cell_rate;               /* [n_cells] max |lambda| / dx, for the CFL reduction */

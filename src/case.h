@@ -39,13 +39,18 @@ typedef struct {
     double tracer;             /* ECMO fraction of the inflowing blood, [0, 1] */
 } ht_inlet_spec;
 
-typedef enum { HT_OUTLET_WINDKESSEL = 0, HT_OUTLET_RESISTANCE, HT_OUTLET_REFLECTION } ht_outlet_kind;
+typedef enum { HT_OUTLET_WINDKESSEL = 0, HT_OUTLET_RESISTANCE, HT_OUTLET_REFLECTION,
+               HT_OUTLET_CORONARY } ht_outlet_kind;
 typedef struct {
     int vessel;                /* outflow leaves at the vessel's end (node_to) */
     ht_outlet_kind kind;
     double R1, C, R2;          /* Pa s/m^3, m^3/Pa, Pa s/m^3 (resistance: R1 = R, C = R2 = 0) */
     double p_out;              /* Pa, downstream (venous) pressure */
     double Rt;                 /* reflection coefficient, [-1, 1] */
+    /* coronary (kernels/coronary.h): Ra is R1; Pa s/m^3 and m^3/Pa; P_im(t) in Pa
+     * (its table/coefficient arrays owned by the case) */
+    double Ca, Ram, Cim, Rv;
+    ht_waveform pim;
 } ht_outlet_spec;
 
 typedef struct {
@@ -53,6 +58,15 @@ typedef struct {
     int vessel;
     double x;                  /* m from the vessel start */
 } ht_probe_spec;
+
+/* A named anatomical site of the mesh (`sites:`), resolved to a vessel and a position. */
+typedef struct {
+    char name[HT_NAME_MAX];    /* free text as written ("aortic root") */
+    int vessel;
+    double x;                  /* m from the vessel start, in [0, length] */
+    char file[256];            /* where it was defined, for messages after loading */
+    int line;
+} ht_site_spec;
 
 typedef enum { HT_LIMITER_MINMOD = 0, HT_LIMITER_MC, HT_LIMITER_SUPERBEE, HT_LIMITER_NONE } ht_limiter_kind;
 
@@ -102,6 +116,10 @@ typedef struct {
 
     /* the resolved input (case + mesh + inlet files as read), stored in /config */
     char *config_text;
+
+    /* named sites (the mesh's `sites:` table), in file order; see ht_case_site() */
+    int n_sites;
+    ht_site_spec *sites;
 } ht_case;
 
 /* Load a case file (own format, or an openBF network recognised by its `network:` list).
@@ -109,6 +127,11 @@ typedef struct {
  * Returns 0 on success; on error fills err and returns 2 (the CLI's bad-input status). */
 int ht_case_load(const char *path, const char *const *sets, int n_sets, ht_case *c, ht_error *err);
 void ht_case_free(ht_case *c);
+
+/* The vessel index and position (m from its start) of the named site. Names match ignoring
+ * ASCII case, with ' ', '_' and '-' taken as the same character ("aortic root" =
+ * "Aortic_Root"). Returns 0, or -1 (outputs untouched) when the case has no such site. */
+int ht_case_site(const ht_case *c, const char *site, int *vessel, double *x);
 
 /* Parse a quantity with units ("12 cm", "80 mmHg", "3.5 L/min"; a bare number is SI) into SI.
  * `dim` names the expected dimension: "length", "pressure", "flow", "time", "density",

@@ -380,6 +380,13 @@ void ht_case_free(ht_case *c)
 {
     if (!c) return;
     for (int v = 0; v < c->n_vessels && c->vessels; ++v) free(c->vessels[v].points);
+    for (int k = 0; k < c->n_outlets && c->outlets; ++k) {
+        ht_waveform *w = &c->outlets[k].pim; /* coronary P_im; NULL arrays otherwise */
+        free((void *)(uintptr_t)w->t);
+        free((void *)(uintptr_t)w->v);
+        free((void *)(uintptr_t)w->amp);
+        free((void *)(uintptr_t)w->phase);
+    }
     for (int k = 0; k < c->n_inlets && c->inlets; ++k) {
         ht_waveform *w = &c->inlets[k].wave;
         /* the case owns the arrays the waveform points to (const only for the kernels) */
@@ -393,6 +400,7 @@ void ht_case_free(ht_case *c)
     free(c->inlets);
     free(c->outlets);
     free(c->probes);
+    free(c->sites);
     free(c->config_text);
     memset(c, 0, sizeof *c);
 }
@@ -555,6 +563,126 @@ static int vessel_ref(const ht_case *c, const yt_node *n, const char *path, int 
         o += (size_t)w;
     }
     return ht_fail_at(err, n, path, "unknown vessel '%s' (vessels: %s)", name, list);
+}
+
+/* ---------------------------------------------------------------- named sites */
+
+/* Site names match ignoring ASCII case, with ' ', '_' and '-' the same character. */
+static int site_char(unsigned char ch)
+{
+    if (ch == ' ' || ch == '-') return '_';
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A' + 'a';
+    return ch;
+}
+
+static int site_name_eq(const char *a, const char *b)
+{
+    for (; *a && *b; ++a, ++b)
+        if (site_char((unsigned char)*a) != site_char((unsigned char)*b)) return 0;
+    return *a == *b;
+}
+
+static int find_site(const ht_case *c, const char *name)
+{
+    for (int k = 0; k < c->n_sites; ++k)
+        if (site_name_eq(c->sites[k].name, name)) return k;
+    return -1;
+}
+
+int ht_case_site(const ht_case *c, const char *site, int *vessel, double *x)
+{
+    int k = c && site ? find_site(c, site) : -1;
+    if (k < 0) return -1;
+    if (vessel) *vessel = c->sites[k].vessel;
+    if (x) *x = c->sites[k].x;
+    return 0;
+}
+
+/* The site a probe (or, later, a device) names, with the known names when unknown. */
+static int site_ref(const ht_case *c, const yt_node *n, const char *path, int *out, ht_error *err)
+{
+    char name[HT_NAME_MAX];
+    int rc = ht_node_name(n, path, name, err);
+    if (rc) return rc;
+    if ((*out = find_site(c, name)) >= 0) return 0;
+    if (c->n_sites == 0)
+        return ht_fail_at(err, n, path, "unknown site '%s': the mesh has no sites: table (docs/input.md)", name);
+    char list[400];
+    size_t o = 0;
+    list[0] = 0;
+    for (int k = 0; k < c->n_sites && o < sizeof list - 8; ++k) {
+        int w = snprintf(list + o, sizeof list - o, "%s%s", k ? ", " : "", c->sites[k].name);
+        if (w < 0 || (size_t)w >= sizeof list - o) {
+            snprintf(list + o, sizeof list - o, ", ...");
+            break;
+        }
+        o += (size_t)w;
+    }
+    return ht_fail_at(err, n, path, "unknown site '%s' (sites: %s)", name, list);
+}
+
+/* `sites:` of the mesh (or of a case with inline vessels): name -> {vessel, x}, x a length
+ * from the vessel start or one of the words start, mid, end. Needs the vessels parsed. */
+static int parse_sites(const yt_node *sn, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"vessel", "x", "description", NULL};
+    int rc;
+    if (!sn) return 0;
+    if ((rc = ht_expect_map(sn, "sites", "a table of named sites (name: {vessel: NAME, x: LENGTH})", err)))
+        return rc;
+    c->sites = calloc(sn->n ? sn->n : 1, sizeof *c->sites);
+    if (!c->sites) return ht_fail_at(err, sn, "sites", "out of memory");
+    for (size_t k = 0; k < sn->n; ++k) {
+        ht_site_spec *st = &c->sites[k];
+        const yt_node *it = sn->items[k];
+        char path[256], kp[320];
+        ht_join(path, sizeof path, "sites", sn->keys[k]);
+        /* the key is the name: a scalar stand-in reports a bad one at the key's line */
+        yt_node key = {0};
+        key.kind = YT_SCALAR;
+        key.file = it->file;
+        key.line = sn->key_lines[k];
+        key.text = sn->keys[k];
+        key.plain = 1;
+        if ((rc = ht_node_name(&key, path, st->name, err))) return rc;
+        snprintf(st->file, sizeof st->file, "%s", it->file);
+        st->line = sn->key_lines[k];
+        for (size_t j = 0; j < k; ++j)
+            if (site_name_eq(c->sites[j].name, st->name))
+                return ht_fail(err, st->file, st->line, path,
+                               "duplicate site '%s': same name as '%s' (%s:%d); site names are compared ignoring "
+                               "case, with space, '_' and '-' the same",
+                               st->name, c->sites[j].name, c->sites[j].file, c->sites[j].line);
+        c->n_sites = (int)k + 1;
+        if ((rc = ht_expect_map(it, path, "a site {vessel: NAME, x: LENGTH | start | mid | end}", err)) ||
+            (rc = ht_check_keys(it, path, keys, err)))
+            return rc;
+        ht_join(kp, sizeof kp, path, "vessel");
+        if (!yt_get(it, "vessel")) return ht_fail_at(err, it, kp, "missing: the vessel the site is in");
+        if ((rc = vessel_ref(c, yt_get(it, "vessel"), kp, &st->vessel, err))) return rc;
+        const ht_vessel_spec *vs = &c->vessels[st->vessel];
+        const yt_node *xn = yt_get(it, "x");
+        ht_join(kp, sizeof kp, path, "x");
+        if (!xn) return ht_fail_at(err, it, kp, "missing: expected a length from the vessel start, or start, mid or end");
+        const char *t = xn->kind == YT_SCALAR ? xn->text : "";
+        if (!strcmp(t, "start")) {
+            st->x = 0;
+        } else if (!strcmp(t, "mid")) {
+            st->x = 0.5 * vs->length;
+        } else if (!strcmp(t, "end")) {
+            st->x = vs->length;
+        } else {
+            if ((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z'))
+                return ht_fail_at(err, xn, kp, "expected a length from the vessel start, or start, mid or end, "
+                                               "found \"%.60s\"", t);
+            if ((rc = ht_node_quantity(xn, kp, "length", HT_ANY, &st->x, err))) return rc;
+            if (st->x < 0 || st->x > vs->length)
+                return ht_fail_at(err, xn, kp,
+                                  "site position %g m is outside vessel '%s', expected x in [0, %g] m (its length)",
+                                  st->x, vs->name, vs->length);
+        }
+    }
+    return 0;
 }
 
 static const char *const VESSEL_KEYS[] = {"name", "from", "to", "length", "radius", "E", "thickness",
@@ -722,6 +850,9 @@ static int unit_factor(const yt_node *map, const char *parent, const char *dim, 
 static const char *const INLET_KEYS[] = {"vessel", "type", "tracer", "file", "period", "unit", "scale",
                                          "fourier", "gaussian", "constant", NULL};
 
+static int parse_waveform(ctx *x, const yt_node *in, const char *path, const char *dim, double scale_default,
+                          ht_waveform *w, ht_error *err);
+
 static int parse_inlet(ctx *x, const yt_node *in, const char *path, int k, ht_case *c, ht_error *err)
 {
     ht_inlet_spec *is = &c->inlets[k];
@@ -757,8 +888,20 @@ static int parse_inlet(ctx *x, const yt_node *in, const char *path, int k, ht_ca
         ht_join(kp, sizeof kp, path, "tracer");
         return ht_fail_at(err, yt_get(in, "tracer"), kp, "expected an ECMO fraction in [0, 1], found %g", is->tracer);
     }
+    return parse_waveform(x, in, path, dim, 1, w, err);
+}
+
+/* The waveform of map `in` (named `path` in messages): exactly one of file (with period,
+ * unit), fourier, gaussian or constant, of dimension dim, times an optional `scale`
+ * (default scale_default). Inlets and the intramyocardial pressure of coronary outlets. */
+static int parse_waveform(ctx *x, const yt_node *in, const char *path, const char *dim, double scale_default,
+                          ht_waveform *w, ht_error *err)
+{
+    char kp[256];
+    int rc;
     double scale;
-    if ((rc = ht_get_quantity(in, path, "scale", "dimensionless", HT_ANY, 1, &scale, NULL, err))) return rc;
+    if ((rc = ht_get_quantity(in, path, "scale", "dimensionless", HT_ANY, scale_default, &scale, NULL, err)))
+        return rc;
 
     static const char *const kinds[] = {"file", "fourier", "gaussian", "constant"};
     const char *given[4];
@@ -900,6 +1043,8 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
     static const char *const wk[] = {"type", "R1", "C", "R2", "p_out", NULL};
     static const char *const rk[] = {"type", "R", "p_out", NULL};
     static const char *const fk[] = {"type", "Rt", NULL};
+    static const char *const ck[] = {"type", "Ra", "Ca", "Ram", "Cim", "Rv", "p_out", "intramyocardial", NULL};
+    static const char *const pk[] = {"scale", "file", "period", "unit", "fourier", "gaussian", "constant", NULL};
     const yt_node *o = yt_get(root, "outlets");
     int rc;
     if (!o) return 0;
@@ -925,11 +1070,12 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
         key.text = o->keys[k];
         key.plain = 1;
         if ((rc = vessel_ref(c, &key, path, &os->vessel, err))) return rc;
-        if ((rc = ht_expect_map(on, path, "an outlet model {type: windkessel|resistance|reflection, ...}", err)))
+        if ((rc = ht_expect_map(on, path, "an outlet model {type: windkessel|resistance|reflection|coronary, ...}",
+                                err)))
             return rc;
         const yt_node *tn = yt_get(on, "type");
         ht_join(kp, sizeof kp, path, "type");
-        if (!tn) return ht_fail_at(err, on, kp, "missing: expected windkessel, resistance or reflection");
+        if (!tn) return ht_fail_at(err, on, kp, "missing: expected windkessel, resistance, reflection or coronary");
         const char *t = tn->kind == YT_SCALAR ? tn->text : "";
         if (!strcmp(t, "windkessel")) {
             os->kind = HT_OUTLET_WINDKESSEL;
@@ -947,6 +1093,34 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
                 (rc = ht_get_required(on, path, "R", "resistance", HT_POSITIVE, &os->R1, err)) ||
                 (rc = ht_get_quantity(on, path, "p_out", "pressure", HT_ANY, 0, &os->p_out, NULL, err)))
                 return rc;
+        } else if (!strcmp(t, "coronary")) {
+            /* Kim et al. 2010 (kernels/coronary.h): Ra - Ca - Ram - Cim(P_im) - Rv - p_out */
+            os->kind = HT_OUTLET_CORONARY;
+            if ((rc = ht_check_keys(on, path, ck, err)) ||
+                (rc = ht_get_required(on, path, "Ra", "resistance", HT_NONNEGATIVE, &os->R1, err)) ||
+                (rc = ht_get_required(on, path, "Ca", "compliance", HT_NONNEGATIVE, &os->Ca, err)) ||
+                (rc = ht_get_required(on, path, "Ram", "resistance", HT_POSITIVE, &os->Ram, err)) ||
+                (rc = ht_get_required(on, path, "Cim", "compliance", HT_NONNEGATIVE, &os->Cim, err)) ||
+                (rc = ht_get_required(on, path, "Rv", "resistance", HT_POSITIVE, &os->Rv, err)) ||
+                (rc = ht_get_quantity(on, path, "p_out", "pressure", HT_ANY, 0, &os->p_out, NULL, err)))
+                return rc;
+            const yt_node *im = yt_get(on, "intramyocardial");
+            ht_join(kp, sizeof kp, path, "intramyocardial");
+            if (!im)
+                return ht_fail_at(err, on, kp,
+                                  "missing: the intramyocardial pressure {scale, and one of file, fourier, constant} "
+                                  "(e.g. the LV pressure waveform; constant: 0 for none)");
+            if ((rc = ht_expect_map(im, kp, "the intramyocardial pressure {scale, and a waveform}", err)) ||
+                (rc = ht_check_keys(im, kp, pk, err)) || (rc = parse_waveform(x, im, kp, "pressure", 1, &os->pim, err)))
+                return rc;
+            double sc; /* the scale as written (pim.scale also holds a table's unit) */
+            if ((rc = ht_get_quantity(im, kp, "scale", "dimensionless", HT_ANY, 1, &sc, NULL, err))) return rc;
+            if (sc < 0 || sc > 1.5) {
+                char sp[300];
+                ht_join(sp, sizeof sp, kp, "scale");
+                return ht_fail_at(err, yt_get(im, "scale"), sp,
+                                  "expected a fraction of the ventricular pressure in [0, 1.5], found %g", sc);
+            }
         } else if (!strcmp(t, "reflection")) {
             os->kind = HT_OUTLET_REFLECTION;
             if ((rc = ht_check_keys(on, path, fk, err)) ||
@@ -960,7 +1134,7 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
         } else {
             char f[96];
             found_text(tn, f, sizeof f);
-            return ht_fail_at(err, tn, kp, "expected windkessel, resistance or reflection, found %s", f);
+            return ht_fail_at(err, tn, kp, "expected windkessel, resistance, reflection or coronary, found %s", f);
         }
     }
     return 0;
@@ -1036,7 +1210,7 @@ static int parse_run(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
 static int parse_output(const yt_node *root, ht_case *c, ht_error *err)
 {
     static const char *const keys[] = {"interval", "probes", NULL};
-    static const char *const pk[] = {"name", "vessel", "x", NULL};
+    static const char *const pk[] = {"name", "vessel", "x", "site", NULL};
     const yt_node *m = yt_get(root, "output");
     int rc;
     if (!m) return 0;
@@ -1061,19 +1235,40 @@ static int parse_output(const yt_node *root, ht_case *c, ht_error *err)
         snprintf(path, sizeof path, "output.probes.%zu", k);
         if ((rc = ht_expect_map(it, path, "a probe {name, vessel, x}", err)) || (rc = ht_check_keys(it, path, pk, err)))
             return rc;
-        ht_join(kp, sizeof kp, path, "vessel");
-        if (!yt_get(it, "vessel")) return ht_fail_at(err, it, kp, "missing: the vessel the probe is in");
-        if ((rc = vessel_ref(c, yt_get(it, "vessel"), kp, &p->vessel, err))) return rc;
+        /* a named site instead of vessel + x */
+        const yt_node *sn = yt_get(it, "site");
+        int site = -1;
+        if (sn) {
+            ht_join(kp, sizeof kp, path, "site");
+            if (yt_get(it, "vessel") || yt_get(it, "x"))
+                return ht_fail_at(err, sn, kp, "give either site or vessel and x, not both");
+            if ((rc = site_ref(c, sn, kp, &site, err))) return rc;
+            p->vessel = c->sites[site].vessel;
+        } else {
+            ht_join(kp, sizeof kp, path, "vessel");
+            if (!yt_get(it, "vessel"))
+                return ht_fail_at(err, it, kp, "missing: the vessel the probe is in (or site: a named site)");
+            if ((rc = vessel_ref(c, yt_get(it, "vessel"), kp, &p->vessel, err))) return rc;
+        }
         const ht_vessel_spec *vs = &c->vessels[p->vessel];
         if (yt_get(it, "name")) {
             ht_join(kp, sizeof kp, path, "name");
             if ((rc = ht_node_name(yt_get(it, "name"), kp, p->name, err))) return rc;
+        } else if (site >= 0) {
+            /* the site's name with spaces as underscores ("aortic root" -> aortic_root) */
+            snprintf(p->name, sizeof p->name, "%s", c->sites[site].name);
+            for (char *q = p->name; *q; ++q)
+                if (*q == ' ') *q = '_';
         } else {
             snprintf(p->name, sizeof p->name, "%.40s_%zu", vs->name, k);
         }
         for (size_t j = 0; j < k; ++j)
             if (!strcmp(c->probes[j].name, p->name))
                 return ht_fail_at(err, it, path, "duplicate probe name '%s'", p->name);
+        if (site >= 0) {
+            p->x = c->sites[site].x;
+            continue;
+        }
         if ((rc = ht_get_required(it, path, "x", "length", HT_ANY, &p->x, err))) return rc;
         if (p->x < 0 || p->x > vs->length) {
             ht_join(kp, sizeof kp, path, "x");
@@ -1120,6 +1315,14 @@ static int finish_run(ctx *x, ht_case *c, ht_error *err)
                            w->period, src, c->period);
         }
     }
+    for (int k = 0; k < c->n_outlets; ++k) {
+        const ht_waveform *w = &c->outlets[k].pim;
+        if (c->outlets[k].kind != HT_OUTLET_CORONARY || !(w->period > 0) || !(c->period > 0)) continue;
+        if (fabs(w->period - c->period) > 1e-9 * c->period)
+            return ht_fail(err, x->outlet_at[k].file, x->outlet_at[k].line, x->outlet_at[k].path,
+                           "the intramyocardial pressure's period %g s differs from the cardiac period %g s",
+                           w->period, c->period);
+    }
     if (!(c->period > 0) && !(c->t_end > 0))
         return ht_fail_at(err, x->root, "run.t_end",
                           "no inlet is periodic, so the run length needs run.t_end (or run.period with cycles)");
@@ -1128,14 +1331,20 @@ static int finish_run(ctx *x, ht_case *c, ht_error *err)
     return 0;
 }
 
+/* An override of a mesh key: applied to the mesh file when the case names one. */
+static int is_mesh_set(const char *set)
+{
+    return !strncmp(set, "vessels.", 8) || !strncmp(set, "sites.", 6);
+}
+
 static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_sets, ht_case *c, ht_error *err)
 {
     /* `ensemble` is read by ensemble.c, which loads each member through here: ignored */
     static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure",
                                        "wall_viscosity", "blood", "inlet", "outlets", "numerics", "run",
-                                       "output", "ensemble", NULL};
+                                       "output", "ensemble", "sites", NULL};
     static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "wall_viscosity",
-                                            "vessels", NULL};
+                                            "vessels", "sites", NULL};
     const yt_node *root = cd->root;
     yt_doc md;
     int rc, have_mesh = 0;
@@ -1152,6 +1361,9 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
                        "give either mesh: (a mesh file) or vessels: (inline), not both");
     if (!mesh && !vessels)
         return ht_fail(err, cd->file, 1, "mesh", "missing: give mesh: (a mesh file) or vessels: (inline)");
+    if (mesh && yt_get(root, "sites"))
+        return ht_fail(err, cd->file, yt_key_line(root, "sites"), "sites",
+                       "sites belong with the vessels: put them in the mesh file (or give vessels: inline)");
     if (mesh) {
         if (mesh->kind != YT_SCALAR || !mesh->text[0])
             return ht_fail_at(err, mesh, "mesh", "expected the mesh file name, found %s", yt_kind_name(mesh));
@@ -1160,9 +1372,9 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
         if (ht_resolve_path(base, mesh->text, full, sizeof full)) return ht_fail_at(err, mesh, "mesh", "path too long");
         if (yt_load(full, &md, msg, sizeof msg)) return ht_fail_at(err, mesh, "mesh", "cannot read the mesh: %s", msg);
         have_mesh = 1;
-        /* overrides of mesh keys (vessels.*) go to the mesh when the case names one */
+        /* overrides of mesh keys (vessels.*, sites.*) go to the mesh when the case names one */
         for (int i = 0; i < n_sets && !rc; ++i)
-            if (!strncmp(sets[i], "vessels.", 8) && yt_apply_set(&md, sets[i], i + 1, err->msg, sizeof err->msg))
+            if (is_mesh_set(sets[i]) && yt_apply_set(&md, sets[i], i + 1, err->msg, sizeof err->msg))
                 rc = HT_INPUT_ERROR;
         if (!rc && !md.root) rc = ht_fail(err, md.file, 1, "", "the mesh file is empty");
         if (!rc && md.root->kind != YT_MAP)
@@ -1188,7 +1400,8 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     } else {
         file_stem(cd->file, c->name, sizeof c->name);
     }
-    if ((rc = parse_vessels(vessels, vessel_owner, p_ref, phi, c, err)) || (rc = parse_blood(root, c, err)) ||
+    if ((rc = parse_vessels(vessels, vessel_owner, p_ref, phi, c, err)) ||
+        (rc = parse_sites(yt_get(vessel_owner, "sites"), c, err)) || (rc = parse_blood(root, c, err)) ||
         (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
         (rc = parse_numerics(x, root, c, err)) || (rc = parse_run(x, root, c, err)) ||
         (rc = parse_output(root, c, err)))
@@ -1237,8 +1450,8 @@ int ht_case_load(const char *path, const char *const *sets, int n_sets, ht_case 
     if (n_sets > 0) ht_sbuf_printf(&cfg, "# ---- overrides (--set), applied in this order ----\n");
     for (int i = 0; i < n_sets; ++i) {
         ht_sbuf_printf(&cfg, "# %s\n", sets[i]);
-        /* vessels.* overrides are for the mesh file when the case names one */
-        if (!is_openbf && case_has_mesh && !strncmp(sets[i], "vessels.", 8)) continue;
+        /* vessels.* and sites.* overrides are for the mesh file when the case names one */
+        if (!is_openbf && case_has_mesh && is_mesh_set(sets[i])) continue;
         if (yt_apply_set(&cd, sets[i], i + 1, err->msg, sizeof err->msg)) {
             rc = HT_INPUT_ERROR;
             goto done;

@@ -102,9 +102,18 @@ int ht_check(const ht_case *c)
             printf("outlet    %-20s reflection Rt = %g\n", vn, o->Rt);
         else if (o->kind == HT_OUTLET_RESISTANCE)
             printf("outlet    %-20s resistance R = %.4g Pa s/m^3, p_out = %g Pa\n", vn, o->R1, o->p_out);
+        else if (o->kind == HT_OUTLET_CORONARY)
+            printf("outlet    %-20s coronary Ra = %.4g, Ca = %.4g, Ram = %.4g, Cim = %.4g, Rv = %.4g, "
+                   "p_out = %g, P_im scale %g\n", vn, o->R1, o->Ca, o->Ram, o->Cim, o->Rv, o->p_out, o->pim.scale);
         else
             printf("outlet    %-20s windkessel R1 = %.4g, C = %.4g, R2 = %.4g, p_out = %g\n", vn,
                    o->R1, o->C, o->R2, o->p_out);
+    }
+    for (int k = 0; k < c->n_sites; ++k) {
+        const ht_site_spec *st = &c->sites[k];
+        const ht_vessel_spec *vs = &c->vessels[st->vessel];
+        printf("site      %-28s %-28s x = %6.2f cm (%3.0f%% of %.2f cm)\n", st->name, vs->name, 100 * st->x,
+               vs->length > 0 ? 100 * st->x / vs->length : 0.0, 100 * vs->length);
     }
     ht_solver_free(&s);
     ht_network_free(&nw);

@@ -168,6 +168,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     }
     ALLOC(nw->outlets, c->n_outlets);
     ALLOC(nw->pc_init, c->n_outlets);
+    ALLOC(nw->pcim_init, c->n_outlets);
     for (int k = 0; k < c->n_outlets; ++k) {
         const ht_outlet_spec *os = &c->outlets[k];
         ht_outlet *o = &nw->outlets[k];
@@ -175,7 +176,8 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
         o->cell = nw->vessel_first[v] + nw->vessel_n[v] - 1;
         o->face = o->cell + v + 1;
         o->kind = os->kind == HT_OUTLET_REFLECTION ? HT_OUT_REFLECTION
-                  : os->kind == HT_OUTLET_RESISTANCE ? HT_OUT_RESISTANCE : HT_OUT_WINDKESSEL;
+                  : os->kind == HT_OUTLET_RESISTANCE ? HT_OUT_RESISTANCE
+                  : os->kind == HT_OUTLET_CORONARY   ? HT_OUT_CORONARY : HT_OUT_WINDKESSEL;
         o->R1 = os->R1;
         o->C = os->C;
         o->R2 = os->R2;
@@ -184,6 +186,17 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
         /* start the compliance at the pressure the network starts at, so the first beat
          * does not begin with a discharge transient */
         nw->pc_init[k] = os->R2 > 0 ? c->p_init : os->p_out;
+        nw->pcim_init[k] = os->p_out;
+        if (os->kind == HT_OUTLET_CORONARY) {
+            /* Ca at the initial pressure, Cim where a steady drain from it would put it */
+            o->Ca = os->Ca;
+            o->Ram = os->Ram;
+            o->Cim = os->Cim;
+            o->Rv = os->Rv;
+            o->pim = os->pim;
+            nw->pc_init[k] = c->p_init;
+            nw->pcim_init[k] = os->p_out + os->Rv * (c->p_init - os->p_out) / (os->Ram + os->Rv);
+        }
     }
 
     /* junctions: every node with two or more vessel ends */
@@ -341,6 +354,7 @@ void ht_network_free(ht_network *nw)
     free((void *)nw->probe_names);
     free(nw->A_init);
     free(nw->pc_init);
+    free(nw->pcim_init);
     memset(nw, 0, sizeof *nw);
 }
 

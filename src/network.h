@@ -28,6 +28,7 @@ typedef struct {
     /* initial condition */
     double *A_init;             /* [n_cells] area at the initial pressure */
     double *pc_init;            /* [n_outlets] */
+    double *pcim_init;          /* [n_outlets] coronary intramyocardial compartment */
 } ht_network;
 
 /* Returns 0, or 2 with a message in err (an input the loader let through but that cannot

@@ -12,7 +12,7 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     const ht_net *n = &nw->net;
     size_t nc = (size_t)n->n_cells, nf = (size_t)n->n_faces;
     size_t no = (size_t)n->n_outlets, ni = (size_t)n->n_inlets;
-    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + nc + 1;
+    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
     s->buf = calloc(total, sizeof(real));
     if (!s->buf) return -1;
     real *p = s->buf;
@@ -25,11 +25,13 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     TAKE(s->w.cell_rate, nc);
     TAKE(s->w.FA, nf); TAKE(s->w.FQl, nf); TAKE(s->w.FQr, nf); TAKE(s->w.FC, nf);
     TAKE(s->w.pc, no); TAKE(s->w.pc0, no); TAKE(s->w.vol_out, no);
+    TAKE(s->w.pcim, no); TAKE(s->w.pcim0, no);
     TAKE(s->w.vol_in, ni);
     TAKE(s->w.visc_cp, nc);
 #undef TAKE
     for (size_t i = 0; i < nc; ++i) s->U.A[i] = nw->A_init[i];
     for (size_t k = 0; k < no; ++k) s->w.pc[k] = nw->pc_init[k];
+    for (size_t k = 0; k < no; ++k) s->w.pcim[k] = nw->pcim_init[k];
     s->clk.t = 0;
     return 0;
 }
@@ -94,7 +96,7 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
         return -1;
     }
     if (!ht_cuda_available(err, len)) return -1;
-    if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, &s->gpu, err, len)) return -1;
+    if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, &s->gpu, err, len)) return -1;
     s->backend = 1;
     return 0;
 #else
@@ -122,7 +124,8 @@ static int advance_cuda(ht_solver *s, double t_stop)
         memcpy(s->pa + s->pn * np, a, cnt * np * sizeof *a);
         s->pn += cnt;
     }
-    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.vol_in, s->w.vol_out, err, sizeof err))
+    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, err,
+                                    sizeof err))
         code = -1;
     if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);
     return code;

@@ -105,6 +105,7 @@ static void compare(const char *name, const ht_network *nw, const ht_solver *cs,
           name, cs->clk.t, gs->clk.t, t);
     /* outlet pressures and volume accounts */
     double db = rel_field(n->n_outlets, cs->w.pc, gs->w.pc);
+    db = fmax(db, rel_field(n->n_outlets, cs->w.pcim, gs->w.pcim));
     db = fmax(db, rel_field(n->n_outlets, cs->w.vol_out, gs->w.vol_out));
     db = fmax(db, rel_field(n->n_inlets, cs->w.vol_in, gs->w.vol_in));
     wr->bc = fmax(wr->bc, db);
@@ -254,6 +255,23 @@ static int tree_case(int variant)
     c.outlets[2].R1 = 3e9;
     c.outlets[3].kind = HT_OUTLET_REFLECTION;
     c.outlets[3].Rt = 0.3;
+    /* coronary outlet (kernels/coronary.h) on r1 in the table-inflow variants, its P_im a
+     * periodic table (device copy of the outlet's waveform arrays) */
+    double lt[5] = {0, 0.1, 0.25, 0.35, 0.6}, lv[5] = {1e3, 1.4e4, 1.5e4, 1e3, 8e2};
+    if (variant >= 2) {
+        c.outlets[1].kind = HT_OUTLET_CORONARY;
+        c.outlets[1].R1 = 1e8;
+        c.outlets[1].Ca = 2e-10;
+        c.outlets[1].Ram = 5e8;
+        c.outlets[1].Cim = 5e-10;
+        c.outlets[1].Rv = 4e8;
+        c.outlets[1].pim.kind = HT_WAVE_TABLE;
+        c.outlets[1].pim.period = 0.8;
+        c.outlets[1].pim.n = 5;
+        c.outlets[1].pim.t = lt;
+        c.outlets[1].pim.v = lv;
+        c.outlets[1].pim.scale = 0.75;
+    }
     add_probe(&c, 0, "root", 0, 0.0);
     add_probe(&c, 1, "mid", 0, 0.1037);
     add_probe(&c, 2, "left_end", 1, 0.15);
@@ -280,7 +298,7 @@ static int tree_case(int variant)
     } else if (variant == 1) {
         run_case("tree/Fourier (CFL 0.5)", &nw, 0.05, 40, TOL, 1, 0);
     } else if (variant == 2) {
-        run_case("tree/MC (table inflow, MC, alpha 1.1, no tracer)", &nw, 0.04, 25, TOL, 1, 0);
+        run_case("tree/MC (table inflow, MC, alpha 1.1, no tracer, a coronary outlet)", &nw, 0.04, 25, TOL, 1, 0);
     } else {
         CHECK(nw.net.Gamma != NULL, "viscoelastic network without Gamma");
         run_case("tree/visco (tree/MC with Kelvin-Voigt walls)", &nw, 0.04, 25, TOL, 1, 0);

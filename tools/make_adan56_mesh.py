@@ -21,6 +21,11 @@ arch curving left and posterior, descending aorta down the spine, visceral branc
 carotids and vertebrals up the neck, arms hanging at the sides, iliacs and legs downwards);
 the solver uses only the lengths.
 
+Sites: the mesh's `sites:` table (SITES below) names anatomical positions (aortic root,
+arch branch origins, renal origins, bifurcation, common femoral, ...) as (segment, x); the case's
+probes use them where a probe sits at a site. The script checks that each names a segment, lies
+within it and is unique.
+
 Checks (the script stops with an error if one fails): every segment has a layout; the
 network is a tree rooted at node 1; every vessel starts at its parent's end point, exactly;
 every polyline length equals the vessel length within 1e-5 (relative; the requirement is 1%).
@@ -114,10 +119,96 @@ LAYOUT = {
     "posterior_tibial_R": one(0.03, -0.08, -1.0),
 }
 
+# Named anatomical sites (the mesh's `sites:` table): (name, vessel, x, note), x one of
+# "start", "mid", "end" or a callable of the vessels by name giving metres. In ADAN56 a
+# segment runs from one branch origin to the next, so a branch's origin is the start of the
+# branch and the aortic segments are numbered from the root: aortic_arch_I is the ascending
+# aorta (root to the brachiocephalic origin), II and III the arch between the origins of the
+# brachiocephalic trunk, left common carotid and left subclavian, IV the distal arch to the
+# first intercostals; thoracic_aorta_I..VI the descending thoracic aorta to the celiac
+# origin; abdominal_aorta_I..V from there to the bifurcation (left renal before right).
+THORACIC = ["thoracic_aorta_%s" % r for r in ("I", "II", "III", "IV", "V", "VI")]
+
+
+def chain_mid(by, names):
+    """(vessel, x) at half the total length of a chain of consecutive segments."""
+    half = sum(by[n]["L"] for n in names) / 2
+    for n in names:
+        if half <= by[n]["L"]:
+            return n, half
+        half -= by[n]["L"]
+    raise SystemExit("make_adan56_mesh: chain_mid ran off the end")
+
+
+SITES = [
+    ("aortic root", "aortic_arch_I", "start", "node 1, where the inflow enters"),
+    ("ascending aorta", "aortic_arch_I", "mid", None),
+    ("brachiocephalic origin", "brachiocephalic_trunk", "start", None),
+    ("right subclavian origin", "subclavian_R_I", "start", None),
+    ("right common carotid", "common_carotid_R", "mid", None),
+    ("left common carotid origin", "common_carotid_L", "start", None),
+    ("left common carotid", "common_carotid_L", "mid", None),
+    ("aortic arch", "aortic_arch_II", "mid",
+     "between the brachiocephalic and left common carotid origins"),
+    ("left subclavian origin", "subclavian_L_I", "start", None),
+    ("aortic isthmus", "aortic_arch_IV", "mid", "distal arch, beyond the left subclavian origin"),
+    ("thoracic aorta", "THORACIC", "chain", "half the length of thoracic_aorta_I..VI"),
+    ("celiac origin", "celiac_trunk", "start", None),
+    ("superior mesenteric origin", "superior_mesenteric", "start", None),
+    ("left renal origin", "renal_L", "start", None),
+    ("right renal origin", "renal_R", "start", None),
+    ("abdominal aorta", "abdominal_aorta_IV", "mid",
+     "infrarenal: between the right renal and inferior mesenteric origins"),
+    ("inferior mesenteric origin", "inferior_mesenteric", "start", None),
+    ("aortic bifurcation", "abdominal_aorta_V", "end", None),
+    ("right common iliac", "common_iliac_R", "mid", None),
+    ("left common iliac", "common_iliac_L", "mid", None),
+    ("right external iliac", "external_iliac_R", "mid", None),
+    ("left external iliac", "external_iliac_L", "mid", None),
+    # ADAN56 has no segment labelled common femoral: femoral_X_I runs from the end of the
+    # external iliac (the inguinal ligament) to the profunda femoris origin, which is the
+    # common femoral artery; the site is its start, where a femoral cannula would enter.
+    ("right common femoral", "femoral_R_I", "start", None),
+    ("left common femoral", "femoral_L_I", "start", None),
+    ("right brachial", "brachial_R", "mid", None),
+    ("left brachial", "brachial_L", "mid", None),
+    ("right radial", "radial_R", "mid", None),
+    ("left radial", "radial_L", "mid", None),
+]
+
+
+def resolve_sites(vessels):
+    """[(name, vessel, x as written, x in m, note)], checked: known vessel, x in [0, L], unique."""
+    by = {v["name"]: v for v in vessels}
+    out, seen = [], set()
+    for name, vessel, x, note in SITES:
+        key = name.lower().replace(" ", "_").replace("-", "_")
+        if key in seen:
+            raise SystemExit("make_adan56_mesh: duplicate site '%s'" % name)
+        seen.add(key)
+        if x == "chain":
+            vessel, xm = chain_mid(by, THORACIC)
+            written = "%.2f cm" % (xm * 100)  # an anatomical site: 0.1 mm is plenty
+            xm = float(written.split()[0]) / 100
+        else:
+            if vessel not in by:
+                raise SystemExit("make_adan56_mesh: site '%s': no vessel '%s'" % (name, vessel))
+            xm = {"start": 0.0, "mid": by[vessel]["L"] / 2, "end": by[vessel]["L"]}[x]
+            written = x
+        if not 0 <= xm <= by[vessel]["L"]:
+            raise SystemExit("make_adan56_mesh: site '%s' outside %s" % (name, vessel))
+        out.append((name, vessel, written, xm, note))
+    return out
+
+
 # the sites where Boileau et al. 2015 report ADAN56 waveforms (openBF's plot script)
 PROBE_VESSELS = ["aortic_arch_I", "thoracic_aorta_III", "abdominal_aorta_V", "common_carotid_R",
                  "renal_R", "common_iliac_R", "internal_carotid_R", "radial_R", "internal_iliac_R",
                  "posterior_interosseous_R", "femoral_R_I", "anterior_tibial_R"]
+
+# further probes, by site (named after it: "aortic bifurcation" -> aortic_bifurcation)
+EXTRA_PROBE_SITES = ["left subclavian origin", "thoracic aorta", "abdominal aorta",
+                     "aortic bifurcation", "right common femoral"]
 
 
 def mirror_name(name):
@@ -259,6 +350,7 @@ def mesh_text(vessels, pts, worst, src_rel):
     w("#   anterior, z = cranial, m, origin at the aortic root): each vessel starts at the end of")
     w("#   its parent and its polyline length equals its length (largest relative difference %.1e)."
       % worst)
+    w("# sites: named anatomical positions (vessel, x) for probes and devices (docs/input.md).")
     w("name: adan56")
     w("reference_pressure: %s" % fmt(vessels[0]["Pext"]))
     w("vessels:")
@@ -275,6 +367,12 @@ def mesh_text(vessels, pts, worst, src_rel):
         w("    thickness: auto")
         w("    cells: %d" % v["M"])
         w("    points: [%s]" % ", ".join("[%s]" % ", ".join(repr(c) for c in q) for q in pts[v["name"]]))
+    w("sites:                            # x: start | mid | end of the vessel, or m from its start")
+    w("  # ADAN56 has no segment labelled common femoral: femoral_X_I (external iliac end to the")
+    w("  # profunda femoris origin) is the common femoral artery.")
+    for name, vessel, written, _, note in resolve_sites(vessels):
+        w("  %s {vessel: %s, x: %s}%s" % ((name + ":").ljust(30), vessel, written,
+                                          "  # " + note if note else ""))
     return "\n".join(out) + "\n"
 
 
@@ -307,7 +405,9 @@ def case_text(vessels, blood, zeta, period):
     w("# `hemotree run tests/data/openbf/adan56/adan56.yaml`.")
     w("#")
     w("# Probes: midpoints of the 12 vessels where Boileau et al. report waveforms (openBF's plot")
-    w("# script). Reference waveforms (FVM_P_adan.txt, FVM_Q_adan.txt) were not found publicly.")
+    w("# script), by vessel or by the mesh's named site at the same position; then named sites")
+    w("# along the aorta and at the femoral cannulation site. Reference waveforms (FVM_P_adan.txt,")
+    w("# FVM_Q_adan.txt) were not found publicly.")
     w("name: adan56")
     w("mesh: ../../meshes/adan56.yaml")
     w("blood:")
@@ -335,10 +435,16 @@ def case_text(vessels, blood, zeta, period):
     w("output:")
     w("  interval: 10 ms       # %d cells" % sum(v["M"] for v in vessels))
     w("  probes:")
-    w("    - {name: aortic_root, vessel: aortic_arch_I, x: 0}")
+    w("    - {name: aortic_root, site: aortic root}")
     by = {v["name"]: v for v in vessels}
+    mid_site = {s[1]: s[0] for s in resolve_sites(vessels) if s[2] == "mid"}
     for name in PROBE_VESSELS:
-        w("    - {name: %s_mid, vessel: %s, x: %s}" % (name, name, fmt(by[name]["L"] / 2)))
+        if name in mid_site:
+            w("    - {name: %s_mid, site: %s}" % (name, mid_site[name]))
+        else:
+            w("    - {name: %s_mid, vessel: %s, x: %s}" % (name, name, fmt(by[name]["L"] / 2)))
+    for site in EXTRA_PROBE_SITES:
+        w("    - {site: %s}" % site)
     return "\n".join(out) + "\n"
 
 

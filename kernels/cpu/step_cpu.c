@@ -42,7 +42,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
         if (code) record_fail(clk, code, n->inlets[k].cell, t);
     }
     for (int k = 0; k < n->n_outlets; ++k) {
-        int code = ht_outlet_apply(n, w, k, dt, s, wdt);
+        int code = ht_outlet_apply(n, w, k, t, dt, s, wdt);
         if (code) record_fail(clk, code, n->outlets[k].cell, t);
     }
     for (int j = 0; j < n->n_junctions; ++j) {
@@ -85,7 +85,10 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk)
 {
     real t = clk->t, dt = clk->dt;
     copy_state(n, U, &w->U0);
-    for (int k = 0; k < n->n_outlets; ++k) w->pc0[k] = w->pc[k];
+    for (int k = 0; k < n->n_outlets; ++k) {
+        w->pc0[k] = w->pc[k];
+        w->pcim0[k] = w->pcim[k];
+    }
     if (stage(n, U, U, &w->U1, w, clk, 0, t, dt, 0, 1)) return clk->fail;
     if (stage(n, &w->U1, &w->U0, U, w, clk, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;
     if (n->Gamma) {

@@ -9,7 +9,7 @@
  * One step is this fixed sequence of launches (the CPU's phase order, per RK stage:
  * reconstruct every cell; inlets, outlets, junctions; interior fluxes; update every cell):
  *
- *   k_begin        U0 = U, pc0 = pc, cell rates -> exact max -> dt (last block)
+ *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim), cell rates -> exact max -> dt (last block)
  *   stage 0        k_reconstruct(U), k_boundary, k_interior, k_update(U -> U1), k_stage_end
  *   stage 1        k_reconstruct(U1), k_boundary, k_interior, k_update(U1, U0 -> U)
  *   k_visco        viscoelastic wall only (net.Gamma != NULL): the split viscous step,
@@ -212,7 +212,10 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, ht_dctl *ctl)
         real ri = ht_cell_rate(&n, &U, i);
         if (ri > r) r = ri;
     }
-    if (i < n.n_outlets) w.pc0[i] = w.pc[i];
+    if (i < n.n_outlets) {
+        w.pc0[i] = w.pc[i];
+        w.pcim0[i] = w.pcim[i];
+    }
     smax[tid] = r;
     __syncthreads();
     for (int s = HT_CUDA_BS / 2; s > 0; s >>= 1) {
@@ -270,7 +273,7 @@ __global__ void k_boundary(ht_net n, ht_work w, ht_dctl *ctl, int stage)
     if (b < ni)
         code = ht_inlet_apply(&n, &w, b, t, wdt);
     else if (b < ni + no)
-        code = ht_outlet_apply(&n, &w, b - ni, dt, stage, wdt);
+        code = ht_outlet_apply(&n, &w, b - ni, t, dt, stage, wdt);
     else
         code = ht_junction_apply(&n, &w, b - ni - no);
     if (code) atomicMin(&ctl->bkey, ((unsigned long long)b << 32) | (unsigned int)code);
@@ -518,8 +521,8 @@ extern "C" int ht_cuda_available(char *msg, size_t len)
     return 1;
 }
 
-extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, ht_cuda **out,
-                              char *err, size_t len)
+extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc,
+                              const real *pcim, ht_cuda **out, char *err, size_t len)
 {
     char tmp[256];
     if (!err || !len) {
@@ -528,6 +531,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     }
     ht_cuda *g = NULL;
     ht_inlet *hin = NULL;
+    ht_outlet *hout = NULL;
     ht_dctl init;
     size_t nc, nf, no, ni, np, total;
     real *p;
@@ -560,6 +564,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(sqrtA0, nc, real);
     DUP(K, nc, real);
     DUP(Gamma, net->Gamma ? nc : 0, real);   /* stays NULL for an elastic network */
+    /* outlets: coronary ones hold their P_im waveform's host pointers (set below) */
     DUP(outlets, no, ht_outlet);
     DUP(junc_off, net->junc_off ? net->n_junctions + 1 : 0, int);
     g->n_ends = net->junc_off ? net->junc_off[net->n_junctions] : 0;
@@ -605,8 +610,42 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
         g->d.inlets = NULL;
     }
 
+    if (no > 0) {
+        void *pv;
+        hout = (ht_outlet *)malloc(no * sizeof *hout);
+        if (!hout) {
+            snprintf(err, len, "CUDA backend: out of host memory");
+            goto fail;
+        }
+        memcpy(hout, net->outlets, no * sizeof *hout);
+        for (size_t k = 0; k < no; ++k) {
+            ht_waveform *wv = &hout[k].pim;
+            const real *ht = wv->t, *hv = wv->v, *ha = wv->amp, *hp = wv->phase;
+            wv->t = wv->v = wv->amp = wv->phase = NULL;
+            if (hout[k].kind != HT_OUT_CORONARY) continue;
+            if (wv->kind == HT_WAVE_TABLE) {
+                if (wv->n <= 0) {
+                    snprintf(err, len, "CUDA backend: outlet %d has an empty table", (int)k);
+                    goto fail;
+                }
+                if (dev_dup(g, ht, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
+                wv->t = (const real *)pv;
+                if (dev_dup(g, hv, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
+                wv->v = (const real *)pv;
+            } else if (wv->kind == HT_WAVE_FOURIER && wv->n_harm > 0) {
+                if (dev_dup(g, ha, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
+                wv->amp = (const real *)pv;
+                if (dev_dup(g, hp, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
+                wv->phase = (const real *)pv;
+            }
+        }
+        CU(cudaMemcpy((void *)g->d.outlets, hout, no * sizeof *hout, cudaMemcpyHostToDevice));
+        free(hout);
+        hout = NULL;
+    }
+
     /* state and work: one allocation, laid out as ht_solver_init does */
-    total = 9 * nc + 6 * nc + nc + 4 * nf + 3 * no + ni + nc + 1;
+    total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
     CU(cudaMalloc((void **)&g->state_buf, total * sizeof(real)));
     CU(cudaMemset(g->state_buf, 0, total * sizeof(real)));
     p = g->state_buf;
@@ -619,6 +658,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     TAKE(g->w.cell_rate, nc);
     TAKE(g->w.FA, nf); TAKE(g->w.FQl, nf); TAKE(g->w.FQr, nf); TAKE(g->w.FC, nf);
     TAKE(g->w.pc, no); TAKE(g->w.pc0, no); TAKE(g->w.vol_out, no);
+    TAKE(g->w.pcim, no); TAKE(g->w.pcim0, no);
     TAKE(g->w.vol_in, ni);
     TAKE(g->w.visc_cp, nc);
 #undef TAKE
@@ -626,6 +666,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     CU(cudaMemcpy(g->U.Q, U->Q, nc * sizeof(real), cudaMemcpyHostToDevice));
     if (U->C) CU(cudaMemcpy(g->U.C, U->C, nc * sizeof(real), cudaMemcpyHostToDevice));
     if (no > 0 && pc) CU(cudaMemcpy(g->w.pc, pc, no * sizeof(real), cudaMemcpyHostToDevice));
+    if (no > 0 && pcim)
+        CU(cudaMemcpy(g->w.pcim, pcim, no * sizeof(real), cudaMemcpyHostToDevice));
 
     /* control block: clock at t = 0, step 0, no failure, empty keys */
     memset(&init, 0, sizeof init);
@@ -664,6 +706,7 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     return 0;
 fail:
     free(hin);
+    free(hout);
     ht_cuda_destroy(g);
     return -1;
 }
@@ -754,8 +797,8 @@ fail:
     return -1;
 }
 
-extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *vol_in, real *vol_out,
-                             char *err, size_t len)
+extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
+                             real *vol_out, char *err, size_t len)
 {
     char tmp[256];
     if (!err || !len) {
@@ -770,6 +813,8 @@ extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *vol_in, re
         if (U->C) CU(cudaMemcpyAsync(U->C, g->U.C, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
     }
     if (pc && no) CU(cudaMemcpyAsync(pc, g->w.pc, no * sizeof(real), cudaMemcpyDeviceToHost, st));
+    if (pcim && no)
+        CU(cudaMemcpyAsync(pcim, g->w.pcim, no * sizeof(real), cudaMemcpyDeviceToHost, st));
     if (vol_out && no)
         CU(cudaMemcpyAsync(vol_out, g->w.vol_out, no * sizeof(real), cudaMemcpyDeviceToHost, st));
     if (vol_in && ni)

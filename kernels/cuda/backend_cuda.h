@@ -15,10 +15,11 @@ typedef struct ht_cuda ht_cuda;
 /* 1 when a CUDA device can be used; otherwise 0 with the reason in msg. */
 int ht_cuda_available(char *msg, size_t len);
 
-/* Copy a network (host pointers in `net`), its initial state and outlet pressures to the
- * device. Returns 0, or nonzero with a message. */
-int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, ht_cuda **out,
-                   char *err, size_t len);
+/* Copy a network (host pointers in `net`), its initial state and outlet pressures (pc, and
+ * pcim of coronary outlets; either may be NULL) to the device. Returns 0, or nonzero with a
+ * message. */
+int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, const real *pcim,
+                   ht_cuda **out, char *err, size_t len);
 
 /* Step until the device clock reaches t_stop (dt chosen on the device from the CFL
  * condition and clamped to land on t_stop). clk is updated from the device (time, step count,
@@ -30,8 +31,8 @@ int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, size_t *n, const d
                     const double **p, const double **q, const double **a, char *err, size_t len);
 
 /* Copy the state, outlet pressures and volume accounts back (any pointer may be NULL). */
-int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *vol_in, real *vol_out, char *err,
-                  size_t len);
+int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in, real *vol_out,
+                  char *err, size_t len);
 
 void ht_cuda_destroy(ht_cuda *g);
 
