@@ -476,6 +476,31 @@ fail:
     return -1;
 }
 
+/* Deep-copy a waveform's table or Fourier arrays to the device and point the (host-side
+ * copy of the) waveform at them; `what` and k name the owner in messages. */
+static int dev_waveform(ht_cuda *g, ht_waveform *wv, const char *what, size_t k, char *err, size_t len)
+{
+    const real *ht = wv->t, *hv = wv->v, *ha = wv->amp, *hp = wv->phase;
+    void *pv;
+    wv->t = wv->v = wv->amp = wv->phase = NULL;
+    if (wv->kind == HT_WAVE_TABLE) {
+        if (wv->n <= 0) {
+            snprintf(err, len, "CUDA backend: %s %d has an empty table", what, (int)k);
+            return -1;
+        }
+        if (dev_dup(g, ht, (size_t)wv->n * sizeof(real), &pv, err, len)) return -1;
+        wv->t = (const real *)pv;
+        if (dev_dup(g, hv, (size_t)wv->n * sizeof(real), &pv, err, len)) return -1;
+        wv->v = (const real *)pv;
+    } else if (wv->kind == HT_WAVE_FOURIER && wv->n_harm > 0) {
+        if (dev_dup(g, ha, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) return -1;
+        wv->amp = (const real *)pv;
+        if (dev_dup(g, hp, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) return -1;
+        wv->phase = (const real *)pv;
+    }
+    return 0;
+}
+
 #define DUP(field, count, type)                                                             \
     do {                                                                                    \
         void *p_;                                                                           \
@@ -582,26 +607,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
             goto fail;
         }
         memcpy(hin, net->inlets, ni * sizeof *hin);
-        for (size_t k = 0; k < ni; ++k) {
-            ht_waveform *wv = &hin[k].wave;
-            const real *ht = wv->t, *hv = wv->v, *ha = wv->amp, *hp = wv->phase;
-            wv->t = wv->v = wv->amp = wv->phase = NULL;
-            if (wv->kind == HT_WAVE_TABLE) {
-                if (wv->n <= 0) {
-                    snprintf(err, len, "CUDA backend: inlet %d has an empty table", (int)k);
-                    goto fail;
-                }
-                if (dev_dup(g, ht, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
-                wv->t = (const real *)pv;
-                if (dev_dup(g, hv, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
-                wv->v = (const real *)pv;
-            } else if (wv->kind == HT_WAVE_FOURIER && wv->n_harm > 0) {
-                if (dev_dup(g, ha, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
-                wv->amp = (const real *)pv;
-                if (dev_dup(g, hp, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
-                wv->phase = (const real *)pv;
-            }
-        }
+        for (size_t k = 0; k < ni; ++k)
+            if (dev_waveform(g, &hin[k].wave, "inlet", k, err, len)) goto fail;
         if (dev_dup(g, hin, ni * sizeof *hin, &pv, err, len)) goto fail;
         g->d.inlets = (const ht_inlet *)pv;
         free(hin);
@@ -611,7 +618,6 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     }
 
     if (no > 0) {
-        void *pv;
         hout = (ht_outlet *)malloc(no * sizeof *hout);
         if (!hout) {
             snprintf(err, len, "CUDA backend: out of host memory");
@@ -619,25 +625,12 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
         }
         memcpy(hout, net->outlets, no * sizeof *hout);
         for (size_t k = 0; k < no; ++k) {
-            ht_waveform *wv = &hout[k].pim;
-            const real *ht = wv->t, *hv = wv->v, *ha = wv->amp, *hp = wv->phase;
-            wv->t = wv->v = wv->amp = wv->phase = NULL;
-            if (hout[k].kind != HT_OUT_CORONARY) continue;
-            if (wv->kind == HT_WAVE_TABLE) {
-                if (wv->n <= 0) {
-                    snprintf(err, len, "CUDA backend: outlet %d has an empty table", (int)k);
-                    goto fail;
-                }
-                if (dev_dup(g, ht, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
-                wv->t = (const real *)pv;
-                if (dev_dup(g, hv, (size_t)wv->n * sizeof(real), &pv, err, len)) goto fail;
-                wv->v = (const real *)pv;
-            } else if (wv->kind == HT_WAVE_FOURIER && wv->n_harm > 0) {
-                if (dev_dup(g, ha, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
-                wv->amp = (const real *)pv;
-                if (dev_dup(g, hp, (size_t)wv->n_harm * sizeof(real), &pv, err, len)) goto fail;
-                wv->phase = (const real *)pv;
+            if (hout[k].kind != HT_OUT_CORONARY) {
+                /* only the coronary model reads its waveform: never hand the device a host pointer */
+                hout[k].pim.t = hout[k].pim.v = hout[k].pim.amp = hout[k].pim.phase = NULL;
+                continue;
             }
+            if (dev_waveform(g, &hout[k].pim, "outlet", k, err, len)) goto fail;
         }
         CU(cudaMemcpy((void *)g->d.outlets, hout, no * sizeof *hout, cudaMemcpyHostToDevice));
         free(hout);
