@@ -518,8 +518,12 @@ static void test_adan56_sites(void)
     static const struct {
         const char *site, *vessel, *where; /* where: start, mid, end, or "" (a length) */
     } want[] = {
-        {"aortic root", "aortic_arch_I", "start"},
+        {"aortic root", "aortic_sinus", "start"}, /* the 1 cm segment carrying the inlet */
         {"ascending aorta", "aortic_arch_I", "mid"},
+        {"left main coronary", "left_main_coronary", "start"},
+        {"left anterior descending", "left_anterior_descending", "start"},
+        {"left circumflex", "left_circumflex", "start"},
+        {"right coronary", "right_coronary", "start"},
         {"brachiocephalic origin", "brachiocephalic_trunk", "start"},
         {"right common carotid", "common_carotid_R", "mid"},
         {"left common carotid", "common_carotid_L", "mid"},
@@ -591,7 +595,8 @@ static void test_adan56_sites(void)
     } by_site[] = {{"aortic_root", "aortic root"},         {"aortic_arch_I_mid", "ascending aorta"},
                    {"common_carotid_R_mid", "right common carotid"}, {"common_iliac_R_mid", "right common iliac"},
                    {"radial_R_mid", "right radial"},       {"aortic_bifurcation", "aortic bifurcation"},
-                   {"right_common_femoral", "right common femoral"}};
+                   {"right_common_femoral", "right common femoral"},
+                   {"left_main_coronary", "left main coronary"}, {"right_coronary", "right coronary"}};
     for (size_t i = 0; i < sizeof by_site / sizeof by_site[0]; ++i) {
         int v = -1, found = 0;
         double x = -1;

@@ -10,6 +10,10 @@ tests/data/openbf/adan56/adan56.yaml. Everything numeric (topology sn -> tn, L, 
 Pext, M, RCR values, rho, mu, zeta) is copied from it unchanged; only the vessel centrelines
 are added here, for ParaView.
 
+Added to ADAN56 (see CORONARY_VESSELS): a 1 cm aortic_sinus segment before aortic_arch_I and
+the coronary arteries (left main -> LAD + LCx, right coronary) with coronary outlets, whose
+P_im table tests/data/adan56_lv_pressure.dat this script also writes (and --check compares).
+
 Centrelines: each vessel is a polyline of straight pieces, given below (LAYOUT) as
 (direction, fraction of the vessel's length) in the patient's frame: x to the patient's left,
 y anterior, z cranial, metres, origin at the aortic root (the start of aortic_arch_I). Left
@@ -55,6 +59,16 @@ def one(dx, dy, dz):
 
 # (direction, fraction) pieces per vessel; right side and midline. Directions need not be unit.
 LAYOUT = {
+    # coronary additions (CORONARY below): the sinus segment continues the ascending aorta's
+    # first direction; the coronaries run over the heart, which lies anterior, left and caudal
+    # of the root: LMCA to the left and forward, LAD down the anterior interventricular groove
+    # towards the apex, LCx round the left atrioventricular groove to the back, RCA forward
+    # and right, down the right atrioventricular groove, then round to the back
+    "aortic_sinus": one(-0.15, 0.25, 1.0),
+    "left_main_coronary": one(0.8, 0.6, -0.1),
+    "left_anterior_descending": [((0.6, 0.8, -0.3), 0.3), ((0.5, 0.4, -1.0), 0.7)],
+    "left_circumflex": [((1.0, -0.2, -0.3), 0.5), ((0.2, -1.0, -0.6), 0.5)],
+    "right_coronary": [((-0.8, 0.6, -0.2), 0.3), ((-0.4, 0.2, -1.0), 0.4), ((0.2, -1.0, -0.4), 0.3)],
     # aortic root and arch: up and slightly right/anterior, then curving left and posterior
     "aortic_arch_I": [((-0.15, 0.25, 1.0), 0.55), ((0.1, -0.1, 1.0), 0.25), ((0.5, -0.6, 0.6), 0.20)],
     "brachiocephalic_trunk": one(-0.45, 0.15, 1.0),
@@ -141,7 +155,11 @@ def chain_mid(by, names):
 
 
 SITES = [
-    ("aortic root", "aortic_arch_I", "start", "node 1, where the inflow enters"),
+    ("aortic root", "aortic_sinus", "start", "node 1, where the inflow enters"),
+    ("left main coronary", "left_main_coronary", "start", "left coronary ostium (aortic_sinus end)"),
+    ("left anterior descending", "left_anterior_descending", "start", "origin, end of the left main"),
+    ("left circumflex", "left_circumflex", "start", "origin, end of the left main"),
+    ("right coronary", "right_coronary", "start", "right coronary ostium (aortic_sinus end)"),
     ("ascending aorta", "aortic_arch_I", "mid", None),
     ("brachiocephalic origin", "brachiocephalic_trunk", "start", None),
     ("right subclavian origin", "subclavian_R_I", "start", None),
@@ -208,7 +226,112 @@ PROBE_VESSELS = ["aortic_arch_I", "thoracic_aorta_III", "abdominal_aorta_V", "co
 
 # further probes, by site (named after it: "aortic bifurcation" -> aortic_bifurcation)
 EXTRA_PROBE_SITES = ["left subclavian origin", "thoracic aorta", "abdominal aorta",
-                     "aortic bifurcation", "right common femoral"]
+                     "aortic bifurcation", "right common femoral", "left main coronary",
+                     "left anterior descending", "left circumflex", "right coronary"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Coronary arteries (not in ADAN56/openBF; added here). Where they attach: the coronary ostia
+# lie in the sinuses of Valsalva, about 1-2 cm above the aortic valve, i.e. at the start of
+# ADAN56's aortic_arch_I (node 1). Node 1 carries the inflow, and a node with an inlet cannot
+# be a junction (docs/input.md, "Network"), so the coronaries cannot start there; the other
+# node the loader accepts, the end of aortic_arch_I, is 7.4 cm downstream at the
+# brachiocephalic origin, anatomically wrong. So a short new first segment, aortic_sinus
+# (the sinus portion of the root, 1 cm, aortic_arch_I's inlet radius, no taper), carries the
+# inlet at node 1 and the coronaries branch from its end, where aortic_arch_I now starts. No
+# ADAN56 segment is split or changed: aortic_arch_I keeps its length and radii, so the
+# ascending aorta is 1 cm longer than in ADAN56 (8.44 instead of 7.44 cm).
+#
+# Geometry: proximal lumen diameters from Dodge JT et al., "Lumen diameter of normal human
+# coronary arteries", Circulation 1992;86:232-246 (angiography, normal subjects; rounded):
+# left main 4.5 mm, proximal LAD 3.7 mm, proximal LCx 3.4 mm, proximal RCA 3.9 mm. Each branch
+# is one 1D segment; its length (LMCA 1 cm; LAD 8, LCx 6, RCA 9 cm, the epicardial course to
+# where the branch becomes small) and the linear taper to 75% of the proximal radius are
+# assumptions of this script, not values from Dodge et al. Wall as the rest of ADAN56:
+# E = 225 kPa, empirical thickness ("auto"). Cells: 1 mm.
+CORONARY_VESSELS = [
+    # name, parent ("sinus" = end of aortic_sinus, or a vessel name), L [m], proximal diameter [m]
+    ("left_main_coronary", "sinus", 0.010, 4.5e-3),
+    ("left_anterior_descending", "left_main_coronary", 0.08, 3.7e-3),
+    ("left_circumflex", "left_main_coronary", 0.06, 3.4e-3),
+    ("right_coronary", "sinus", 0.09, 3.9e-3),
+]
+SINUS_LENGTH = 0.010  # m
+CORONARY_TAPER = 0.75  # distal / proximal radius (assumption)
+
+# Coronary outlets (type coronary, kernels/coronary.h; Kim et al. 2010, Ann Biomed Eng
+# 38:3195, after Mantero et al. 1992). Target: total coronary flow at rest 4.5% of the mean
+# inflow (112.40 mL/s -> 5.06 mL/s); "resting coronary blood flow averages about 225 ml/min
+# ... or 4 to 5 per cent of the total cardiac output" (Guyton AC, Hall JE, Textbook of Medical
+# Physiology, chapter "Muscle blood flow and cardiac output during exercise; the coronary
+# circulation"). Split LAD : LCx : RCA = 40 : 25 : 35 (an assumption for a right-dominant
+# heart, not a measured value). Each bed's total resistance R = (P_design - p_out) / Q_target
+# with P_design = 100 mmHg (near ADAN56's aortic-root mean, 104 mmHg without coronaries) and
+# p_out = 5 mmHg (right-atrial pressure); steady state gives p_face = p_out + R Q. The
+# Ra : Ram : Rv = 0.3 : 0.5 : 0.2 split and the compliances are carried over from
+# tests/test_coronary.c (R = 90 mmHg s/mL, Ca = 1e-3, Cim = 2e-2 mL/mmHg, Kim et al. 2010's
+# structure): the compliances are scaled by 90 / R so that each bed keeps the test's time
+# constants. P_im = scale x the LV pressure table below (Kim et al. 2010: LV pressure for the
+# left coronaries, RV pressure for the right one; RCA scale 0.2 ~ RV/LV systolic pressure,
+# ~25/120, docs/input.md).
+MMHG = 133.322387415
+CORONARY_TOTAL = 0.045  # of the mean inflow
+CORONARY_SPLIT = {"left_anterior_descending": 0.40, "left_circumflex": 0.25, "right_coronary": 0.35}
+CORONARY_PIM_SCALE = {"left_anterior_descending": 1.0, "left_circumflex": 1.0, "right_coronary": 0.2}
+CORONARY_P_DESIGN = 100.0  # mmHg
+CORONARY_P_OUT = 5.0  # mmHg
+MEAN_INFLOW = 112.40e-6  # m^3/s, tests/data/adan56_inlet_fixed.dat (case header)
+LV_FILE = os.path.join(ROOT, "tests", "data", "adan56_lv_pressure.dat")
+
+# Prescribed LV pressure, mmHg, period 1 s, in phase with ADAN56's inflow (positive for t in
+# about [0.02, 0.39] s, i.e. the aortic valve open): isovolumic contraction from ~0.96 s,
+# ejection at ~105-125 mmHg, isovolumic relaxation 0.39-0.46 s, filling at 5-10 mmHg. A
+# schematic Wiggers-diagram shape (the same form as the table of tests/test_coronary.c,
+# stretched to ADAN56's timing), not a measured trace. Diastole, for the tests, is where
+# this table is below 20 mmHg (about 0.45-0.97 s).
+LV_TABLE = [(0.00, 40.0), (0.02, 78.0), (0.06, 106.0), (0.12, 121.0), (0.20, 125.0),
+            (0.30, 114.0), (0.37, 98.0), (0.41, 55.0), (0.46, 12.0), (0.50, 5.0),
+            (0.80, 7.0), (0.94, 9.0), (0.97, 15.0), (1.00, 40.0)]
+
+
+def add_coronaries(vessels):
+    """ADAN56's vessels with aortic_sinus first (carrying node 1) and the coronaries last."""
+    top = max(max(v["sn"], v["tn"]) for v in vessels)
+    root = next(v for v in vessels if v["sn"] == 1)
+    if root["name"] != "aortic_arch_I":
+        raise SystemExit("make_adan56_mesh: expected aortic_arch_I at node 1")
+    base = {k: root[k] for k in ("E", "Pext", "zeta")}
+    sinus_end = top + 1
+    sinus = dict(base, name="aortic_sinus", sn=1, tn=sinus_end, L=SINUS_LENGTH, Rp=root["Rp"],
+                 Rd=root["Rp"], M=int(round(SINUS_LENGTH / 1e-3)))
+    out = [sinus] + [dict(v, sn=sinus_end) if v is root else v for v in vessels]
+    end = {"sinus": sinus_end}
+    node = sinus_end
+    for name, parent, L, d in CORONARY_VESSELS:
+        node += 1
+        v = dict(base, name=name, sn=end[parent], tn=node, L=L, Rp=d / 2,
+                 Rd=round(d / 2 * CORONARY_TAPER, 12), M=int(round(L / 1e-3)))
+        if name in CORONARY_SPLIT:
+            q = CORONARY_TOTAL * MEAN_INFLOW * CORONARY_SPLIT[name]  # m^3/s
+            R = (CORONARY_P_DESIGN - CORONARY_P_OUT) * MMHG / q  # Pa s/m^3
+            r_mmhg_s_ml = R / (MMHG * 1e6)
+            c_scale = 90.0 / r_mmhg_s_ml
+            ml_mmhg = 1e-6 / MMHG
+            v["coronary"] = {"Ra": 0.3 * R, "Ram": 0.5 * R, "Rv": 0.2 * R,
+                             "Ca": 1e-3 * c_scale * ml_mmhg, "Cim": 2e-2 * c_scale * ml_mmhg,
+                             "scale": CORONARY_PIM_SCALE[name]}
+        end[name] = node
+        out.append(v)
+    return out
+
+
+def lv_text():
+    out = ["# Prescribed LV pressure for the ADAN56 coronary outlets (P_im = scale x this), "
+           "mmHg, period 1 s.",
+           "# GENERATED by tools/make_adan56_mesh.py (LV_TABLE there: shape, timing and sources);"
+           " do not edit by hand."]
+    out += ["%g %g" % tv for tv in LV_TABLE]
+    return "\n".join(out) + "\n"
 
 
 def mirror_name(name):
@@ -351,6 +474,12 @@ def mesh_text(vessels, pts, worst, src_rel):
     w("#   its parent and its polyline length equals its length (largest relative difference %.1e)."
       % worst)
     w("# sites: named anatomical positions (vessel, x) for probes and devices (docs/input.md).")
+    w("# ADDED to ADAN56 (tools/make_adan56_mesh.py, CORONARY_VESSELS: sources and assumptions):")
+    w("#   aortic_sinus, a 1 cm first segment (radius of aortic_arch_I's inlet) carrying the inlet")
+    w("#   at node 1, so that the coronaries can branch near the valve (a node with an inlet cannot")
+    w("#   be a junction); aortic_arch_I now starts at its end, unchanged. Coronaries from there:")
+    w("#   left_main_coronary -> left_anterior_descending + left_circumflex, and right_coronary;")
+    w("#   proximal diameters from Dodge et al., Circulation 1992;86:232; lengths and taper assumed.")
     w("name: adan56")
     w("reference_pressure: %s" % fmt(vessels[0]["Pext"]))
     w("vessels:")
@@ -390,6 +519,12 @@ def case_text(vessels, blood, zeta, period):
       % (blood["rho"], blood["mu"] * 1e3, zeta))
     w("# rho = 1040 kg/m^3 instead; openBF's 1060 is kept (not checked against the paper).")
     w("# Outlets: the 31 RCR windkessels of openBF (R1, R2 in Pa s/m^3, C in m^3/Pa), p_out = 0.")
+    w("# Coronaries (not in ADAN56): LMCA -> LAD + LCx and RCA from the end of a 1 cm aortic_sinus")
+    w("# segment before aortic_arch_I, with coronary outlets (Ra, Ram, Rv in Pa s/m^3, Ca, Cim in")
+    w("# m^3/Pa; P_im = scale x the prescribed LV pressure ../../tests/data/adan56_lv_pressure.dat):")
+    w("# %.1f%% of the mean inflow at %g mmHg, split LAD : LCx : RCA = 40 : 25 : 35. Sources and"
+      % (100 * CORONARY_TOTAL, CORONARY_P_DESIGN))
+    w("# assumptions: tools/make_adan56_mesh.py (CORONARY_VESSELS and below).")
     w("# Start: at rest at 10 kPa (openBF starts from A = A0, i.e. at Pext = 10 kPa).")
     w("#")
     w("# Inflow: ../../tests/data/adan56_inlet_fixed.dat, a 22-point piecewise-linear table of")
@@ -406,8 +541,8 @@ def case_text(vessels, blood, zeta, period):
     w("#")
     w("# Probes: midpoints of the 12 vessels where Boileau et al. report waveforms (openBF's plot")
     w("# script), by vessel or by the mesh's named site at the same position; then named sites")
-    w("# along the aorta and at the femoral cannulation site. Reference waveforms (FVM_P_adan.txt,")
-    w("# FVM_Q_adan.txt) were not found publicly.")
+    w("# along the aorta, at the femoral cannulation site and at the coronary origins. Reference")
+    w("# waveforms (FVM_P_adan.txt, FVM_Q_adan.txt) were not found publicly.")
     w("name: adan56")
     w("mesh: ../../meshes/adan56.yaml")
     w("blood:")
@@ -425,6 +560,14 @@ def case_text(vessels, blood, zeta, period):
         if "R1" in v:
             w("  %s: {type: windkessel, R1: %s, C: %s, R2: %s, p_out: 0}"
               % (v["name"], fmt(v["R1"]), fmt(v["C"]), fmt(v["R2"])))
+    for v in vessels:
+        if "coronary" in v:
+            c = v["coronary"]
+            w("  %s:   # %.0f%% of the coronary flow" % (v["name"], 100 * CORONARY_SPLIT[v["name"]]))
+            w("    {type: coronary, Ra: %.6g, Ca: %.6g, Ram: %.6g, Cim: %.6g, Rv: %.6g, p_out: %g mmHg,"
+              % (c["Ra"], c["Ca"], c["Ram"], c["Cim"], c["Rv"], CORONARY_P_OUT))
+            w("     intramyocardial: {scale: %g, file: ../../tests/data/adan56_lv_pressure.dat, "
+              "period: %g s, unit: mmHg}}" % (c["scale"], period))
     w("numerics:")
     w("  cfl: 0.9")
     w("  dx: 1 mm              # unused: every vessel gives its cells")
@@ -460,6 +603,7 @@ def main(argv=None):
     d, vessels, blood = load_openbf(a.openbf)
     if len(vessels) != 77:
         raise SystemExit("make_adan56_mesh: expected 77 segments, found %d" % len(vessels))
+    vessels = add_coronaries(vessels)
     zetas = {v["zeta"] for v in vessels}
     if len(zetas) != 1:
         raise SystemExit("make_adan56_mesh: mixed velocity profiles")
@@ -467,10 +611,11 @@ def main(argv=None):
     period = 1.0
     src_rel = os.path.relpath(os.path.abspath(a.openbf), ROOT)
     texts = {a.mesh: mesh_text(vessels, pts, worst, src_rel),
-             a.case: case_text(vessels, blood, zetas.pop(), period)}
+             a.case: case_text(vessels, blood, zetas.pop(), period),
+             LV_FILE: lv_text()}
     zs = [p[2] for p in node_pos.values()]
     print("make_adan56_mesh: %d vessels, %d outlets, %d cells; polyline lengths within %.1e; "
-          "z from %.3f to %.3f m" % (len(vessels), sum("R1" in v for v in vessels),
+          "z from %.3f to %.3f m" % (len(vessels), sum("R1" in v or "coronary" in v for v in vessels),
                                       sum(v["M"] for v in vessels), worst, min(zs), max(zs)))
     rc = 0
     for path, text in texts.items():
