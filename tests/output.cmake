@@ -10,28 +10,15 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_output.c)
   set_tests_properties(output_crash PROPERTIES LABELS "unit;output" FIXTURES_SETUP ht_output_crash)
   set_tests_properties(output_errors PROPERTIES LABELS "unit;output")
 
-  # The interpreter CMake finds may lack h5py (a pyenv shim, a venv); Debian's has it.
-  set(HT_OUTPUT_PY "")
-  foreach(ht_out_py ${HT_PY} /usr/bin/python3)
-    if(NOT HT_OUTPUT_PY AND EXISTS ${ht_out_py})
-      execute_process(COMMAND ${ht_out_py} -c "import h5py, numpy" RESULT_VARIABLE ht_out_rc OUTPUT_QUIET ERROR_QUIET)
-      if(ht_out_rc EQUAL 0)
-        set(HT_OUTPUT_PY ${ht_out_py})
-      endif()
-    endif()
-  endforeach()
-  if(HT_OUTPUT_PY)
-    set(ht_out_script ${CMAKE_CURRENT_SOURCE_DIR}/test_output_read.py)
-    add_test(NAME output_read_py
-             COMMAND ${HT_OUTPUT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/run.h5 --complete --pattern)
-    add_test(NAME output_read_notracer_py
-             COMMAND ${HT_OUTPUT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/notracer.h5 --complete --pattern)
-    add_test(NAME output_read_crash_py COMMAND ${HT_OUTPUT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/crash.h5 --pattern)
-    set_tests_properties(output_read_py output_read_notracer_py PROPERTIES
-                         LABELS "python;output" FIXTURES_REQUIRED ht_output_file)
-    set_tests_properties(output_read_crash_py PROPERTIES
-                         LABELS "python;output" FIXTURES_REQUIRED ht_output_crash)
-  else()
-    message(STATUS "hemotree: no Python with h5py and numpy; output_read_py tests skipped")
-  endif()
+  # HT_PY (tests/CMakeLists.txt) is an interpreter with h5py and numpy
+  set(ht_out_script ${CMAKE_CURRENT_SOURCE_DIR}/test_output_read.py)
+  add_test(NAME output_read_py
+           COMMAND ${HT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/run.h5 --complete --pattern)
+  add_test(NAME output_read_notracer_py
+           COMMAND ${HT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/notracer.h5 --complete --pattern)
+  add_test(NAME output_read_crash_py COMMAND ${HT_PY} ${ht_out_script} ${HT_OUTPUT_DIR}/crash.h5 --pattern)
+  set_tests_properties(output_read_py output_read_notracer_py PROPERTIES
+                       LABELS "python;output" FIXTURES_REQUIRED ht_output_file)
+  set_tests_properties(output_read_crash_py PROPERTIES
+                       LABELS "python;output" FIXTURES_REQUIRED ht_output_crash)
 endif()
