@@ -38,6 +38,15 @@ typedef struct {
 
 typedef struct {
     int n_cells, n_faces, n_vessels;
+    /* Ensembles: the arrays below may hold n_members copies of one network shape, member
+     * after member (member m's cells are m * m_cells .. (m + 1) * m_cells - 1, and likewise
+     * its faces, vessels, inlets, outlets, junctions and probes). Every index stays global,
+     * so each function below works unchanged on a stacked network; the member of an index
+     * matters only for its clock (ht_clock[m]: each member keeps its own dt, so member m of
+     * an ensemble steps exactly as the single run of its parameters). A single run is an
+     * ensemble of one. */
+    int n_members;
+    int m_cells, m_faces, m_vessels, m_inlets, m_outlets, m_junctions, m_probes;
     real rho, alpha, cfl;
     int limiter, tracer_limiter;   /* limiter.h kinds */
     int tracer;                    /* transport the ECMO fraction */

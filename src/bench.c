@@ -70,16 +70,16 @@ static int bench_one(const char *path, const ht_bench_opts *o, const char **back
         int code = ht_solver_advance(&s, k * c.period);
         ht_solver_probe_clear(&s);
         if (code) {
-            fprintf(stderr, "hemotree bench: %s failed at t = %g s (code %d)\n", path, s.clk.fail_t, code);
+            fprintf(stderr, "hemotree bench: %s failed at t = %g s (code %d)\n", path, s.clk[0].fail_t, code);
             rc = 1;
             goto out_s;
         }
     }
     r->wall = now() - t0;
     r->cells = nw.net.n_cells;
-    r->steps = s.clk.step;
+    r->steps = s.clk[0].step;
     r->cycles = o->cycles;
-    r->dt_mean = o->cycles * c.period / (double)s.clk.step;
+    r->dt_mean = o->cycles * c.period / (double)s.clk[0].step;
 out_s:
     ht_solver_free(&s);
 out_nw:

@@ -82,8 +82,8 @@ int ht_check(const ht_case *c)
            n->n_vessels, n->n_cells, n->n_junctions, n->n_inlets, n->n_outlets, n->n_probes);
     printf("blood     rho = %g kg/m^3, mu = %g mPa s, zeta = %g, alpha = %g\n", c->rho,
            1e3 * c->mu, c->zeta, c->alpha);
-    s.clk.t_stop = 1e30;
-    double dt = ht_cpu_dt(n, &s.U, &s.clk);
+    s.clk[0].t_stop = 1e30;
+    double dt = ht_cpu_dt(n, &s.U, &s.clk[0], 0);
     printf("time      period %g s, %d cycles, initial dt %.3e s (CFL %g)\n", c->period, c->cycles,
            dt, c->cfl);
     printf("%-28s %8s %6s %9s %9s %9s %9s\n", "vessel", "L [cm]", "cells", "dx [mm]", "r0 [mm]",
@@ -189,15 +189,18 @@ typedef struct {
     double *p, *q, *a, *u, *c;
 } host_fields;
 
-static void fields_from_state(const ht_network *nw, const ht_solver *s, host_fields *f)
+/* Member m's fields from the (stacked) state, in its local cell order. */
+static void fields_from_state(const ht_solver *s, int m, host_fields *f)
 {
-    const ht_net *n = &nw->net;
-    for (int i = 0; i < n->n_cells; ++i) {
-        f->p[i] = ht_cell_pressure(n, &s->U, i);
-        f->q[i] = s->U.Q[i];
-        f->a[i] = s->U.A[i];
-        f->u[i] = s->U.Q[i] / s->U.A[i];
-        f->c[i] = s->U.C[i] / s->U.A[i];
+    const ht_net *n = &s->nw->net;
+    int lo = m * n->m_cells;
+    for (int j = 0; j < n->m_cells; ++j) {
+        int i = lo + j;
+        f->p[j] = ht_cell_pressure(n, &s->U, i);
+        f->q[j] = s->U.Q[i];
+        f->a[j] = s->U.A[i];
+        f->u[j] = s->U.Q[i] / s->U.A[i];
+        f->c[j] = s->U.C[i] / s->U.A[i];
     }
 }
 
@@ -209,6 +212,333 @@ static char *default_out_path(const ht_case *c)
     return p;
 }
 
+/* Messages are cut, never overflowed (a path can be long). */
+static void copy_msg(char *dst, size_t n, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0;
+    if (la > n - 1) la = n - 1;
+    memcpy(dst, a, la);
+    if (lb > n - 1 - la) lb = n - 1 - la;
+    if (lb) memcpy(dst + la, b, lb);
+    dst[la + lb] = 0;
+}
+
+/* What the driver keeps per member besides the solver's state. */
+typedef struct {
+    const ht_case *c;
+    const ht_network *nw;       /* the member's own network: names, geometry */
+    const char *path;
+    ht_output *out;
+    periodicity pr;
+    double v0;                  /* m^3 stored at t = 0 */
+    int done;                   /* failed or could not write: no more output */
+    ht_member_result *res;
+} member;
+
+static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
+{
+    const ht_case *c = mb->c;
+    const ht_network *nw = mb->nw;
+    const ht_net *n = &nw->net;
+    (void)o;
+    ht_output_desc d;
+    memset(&d, 0, sizeof d);
+    d.path = mb->path;
+    d.n_cells = n->n_cells;
+    d.n_vessels = n->n_vessels;
+    d.n_points = nw->n_points;
+    d.points = nw->points;
+    d.segments = nw->segments;
+    d.vessel_id = nw->cell_vessel;
+    d.x = nw->x;
+    d.vessel_names = nw->vessel_names;
+    d.tracer = c->tracer;
+    d.n_probes = n->n_probes;
+    d.probe_names = nw->probe_names;
+    d.config_text = c->config_text ? c->config_text : "";
+    d.case_name = c->name;
+    d.version = HT_VERSION;
+    d.git_hash = HT_GIT_HASH;
+    d.flush_seconds = 2.0;
+    return ht_output_open(&d, &mb->out, msg, len);
+}
+
+/* The member's probe rows since the last drain, one probe at a time (the writer's order). */
+static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, size_t len)
+{
+    size_t ns = r->n;
+    if (np == 0) return 0;
+    double *col = malloc(sizeof(double) * 3 * (ns ? ns : 1));
+    if (!col) {
+        snprintf(msg, len, "out of memory");
+        return -1;
+    }
+    for (int p = 0; p < np; ++p) {
+        for (size_t k = 0; k < ns; ++k) {
+            col[k] = r->p[k * np + p];
+            col[ns + k] = r->q[k * np + p];
+            col[2 * ns + k] = r->a[k * np + p];
+        }
+        if (ht_output_probe(mb->out, p, ns, r->t, col, col + ns, col + 2 * ns, msg, len)) {
+            free(col);
+            return -1;
+        }
+    }
+    free(col);
+    return 0;
+}
+
+/* Mark a member failed: message kept, on stderr (prefixed with the member in an ensemble),
+ * and as the file's status; the file itself stays (closed at the end). */
+static void member_fail(member *mb, int m, int M, int code, const char *msg, const char *kept)
+{
+    mb->done = 1;
+    mb->res->code = code;
+    copy_msg(mb->res->msg, sizeof mb->res->msg, msg, NULL);
+    if (M > 1) fprintf(stderr, "hemotree: member %d: %s\n", m, msg);
+    else fprintf(stderr, "hemotree: %s\n", msg);
+    if (kept) fprintf(stderr, "hemotree: %s\n", kept);
+    if (mb->out) ht_output_attr(mb->out, "status", msg);
+}
+
+static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
+{
+    const ht_net *n = &s->nw->net;
+    char msg[512];
+    double vin = 0, vout = 0;
+    for (int k = m * n->m_inlets; k < (m + 1) * n->m_inlets; ++k) vin += s->w.vol_in[k];
+    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) vout += s->w.vol_out[k];
+    double v1 = ht_solver_volume(s, m), v0 = mb->v0;
+    const ht_clock *clk = &s->clk[m];
+    ht_member_result *r = mb->res;
+    r->volume[0] = v0;
+    r->volume[1] = v1;
+    r->volume[2] = vin;
+    r->volume[3] = vout;
+    r->imbalance = (v1 - v0) - (vin - vout);
+    r->steps = clk->step;
+    r->t = clk->t;
+    {
+        const char *names[] = {"stored_start", "stored_end", "inflow", "outflow", "imbalance"};
+        const char *units[] = {"m^3", "m^3", "m^3", "m^3", "m^3"};
+        double row[5] = {v0, v1, vin, vout, r->imbalance};
+        if (ht_output_table(mb->out, "/metrics/volume", 1, 5, names, units, row, msg, sizeof msg))
+            fprintf(stderr, "hemotree: writing output: %s\n", msg);
+    }
+    if (mb->pr.n_rows > 0) {
+        const char *names[] = {"cycle", "relative_change", "max_change"};
+        const char *units[] = {"1", "1", "Pa"};
+        if (ht_output_table(mb->out, "/metrics/periodicity", (size_t)mb->pr.n_rows, 3, names, units, mb->pr.rows, msg,
+                            sizeof msg))
+            fprintf(stderr, "hemotree: writing output: %s\n", msg);
+        r->periodicity = mb->pr.rows[3 * (mb->pr.n_rows - 1) + 1];
+        r->periodic_cycle = (int)mb->pr.rows[3 * (mb->pr.n_rows - 1)];
+        r->periodic_change_abs = mb->pr.rows[3 * (mb->pr.n_rows - 1) + 2];
+    }
+    {
+        /* an ensemble's members share the wall time of their launch */
+        const char *names[] = {"steps", "wall_seconds", "cell_updates_per_second", "simulated_seconds"};
+        const char *units[] = {"1", "s", "1/s", "s"};
+        double row[4] = {(double)clk->step, wall, wall > 0 ? (double)clk->step * n->m_cells / wall : 0, clk->t};
+        if (ht_output_table(mb->out, "/metrics/performance", 1, 4, names, units, row, msg, sizeof msg))
+            fprintf(stderr, "hemotree: writing output: %s\n", msg);
+    }
+    ht_output_attr(mb->out, "status", "completed");
+}
+
+int ht_schedule_equal(const ht_case *a, const ht_case *b, const ht_run_opts *o)
+{
+    schedule x = make_schedule(a, o), y = make_schedule(b, o);
+    return x.t_end == y.t_end && x.interval == y.interval && x.n_out == y.n_out && x.per_cycle == y.per_cycle &&
+           x.cycles == y.cycles && x.period == y.period;
+}
+
+int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, int M, const char *const *paths,
+                   const ht_run_opts *o, ht_member_result *res)
+{
+    char msg[1024];
+    ht_network stack;
+    ht_error err;
+    const ht_network *nw = nws[0];
+    int stacked = 0, rc = 1;
+    memset(&stack, 0, sizeof stack);
+    for (int m = 0; m < M; ++m) {
+        memset(&res[m], 0, sizeof res[m]);
+        res[m].code = 1;
+        res[m].imbalance = res[m].periodicity = NAN;
+    }
+    if (M > 1) {
+        if (ht_network_stack(nws, M, &stack, &err)) {
+            for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, err.msg, NULL);
+            fprintf(stderr, "hemotree: %s\n", err.msg);
+            return 1;
+        }
+        stacked = 1;
+        nw = &stack;
+    }
+    const ht_case *c0 = cases[0];
+    schedule sc = make_schedule(c0, o);
+    const ht_net *n = &nw->net;
+    int mc = n->m_cells, np = n->m_probes;
+    ht_solver s;
+    member *mbs = calloc((size_t)M, sizeof *mbs);
+    double *fbuf = calloc((size_t)(5 * mc), sizeof(double));
+    host_fields f = {fbuf, fbuf + mc, fbuf + 2 * mc, fbuf + 3 * mc, fbuf + 4 * mc};
+    int max_rows = sc.cycles + (int)(sc.t_end / (sc.period > 0 ? sc.period : 1)) + 2;
+    if (ht_solver_init(&s, nw)) {
+        free(mbs);
+        free(fbuf);
+        fprintf(stderr, "hemotree: out of memory\n");
+        if (stacked) ht_network_free(&stack);
+        return 1;
+    }
+    if (!mbs || !fbuf) goto oom;
+    for (int m = 0; m < M; ++m) {
+        mbs[m].c = cases[m];
+        mbs[m].nw = nws[m];
+        mbs[m].path = paths[m];
+        mbs[m].res = &res[m];
+        if (periodicity_init(&mbs[m].pr, nws[m], sc.per_cycle > 0 ? sc.per_cycle : 1, max_rows)) goto oom;
+    }
+    if (o->backend != HT_BACKEND_CPU) {
+        char berr[512];
+        if (ht_solver_use_cuda(&s, berr, sizeof berr)) {
+            if (o->backend == HT_BACKEND_CUDA) {
+                fprintf(stderr, "hemotree: --backend cuda: %s\n", berr);
+                for (int m = 0; m < M; ++m) {
+                    res[m].code = 2;
+                    copy_msg(res[m].msg, sizeof res[m].msg, "--backend cuda: ", berr);
+                }
+                rc = 2;
+                goto done;
+            }
+            if (!o->quiet) printf("hemotree: backend cpu (CUDA not used: %s)\n", berr);
+        } else if (!o->quiet) {
+            printf("hemotree: backend cuda\n");
+        }
+    }
+
+    int live = 0;
+    for (int m = 0; m < M; ++m) {
+        member *mb = &mbs[m];
+        if (open_output(mb, o, msg, sizeof msg)) {
+            char full[1100];
+            snprintf(full, sizeof full, "cannot write output: %s", msg);
+            mb->out = NULL;
+            member_fail(mb, m, M, 1, full, NULL);
+            continue;
+        }
+        mb->v0 = ht_solver_volume(&s, m);
+        fields_from_state(&s, m, &f);
+        if (ht_output_fields(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
+            char full[1100];
+            snprintf(full, sizeof full, "writing output: %s", msg);
+            member_fail(mb, m, M, 1, full, NULL);
+            continue;
+        }
+        ++live;
+    }
+    if (live == 0) goto done;
+    /* members that could not even start their output do not run */
+    for (int m = 0; m < M; ++m)
+        if (mbs[m].done) s.clk[m].fail = HT_FAIL_MEMORY;
+
+    double w0 = wall_now(), w_last = w0;
+    for (long k = 1; k <= sc.n_out && live > 0; ++k) {
+        double t_stop = k == sc.n_out ? sc.t_end : k * sc.interval;
+        int code = ht_solver_advance(&s, t_stop);
+        if (code < 0) {
+            /* the device runtime failed: every member still running stops here */
+            for (int m = 0; m < M; ++m) {
+                if (mbs[m].done) continue;
+                s.clk[m].fail = -1;
+                s.clk[m].fail_t = s.clk[m].t;
+            }
+        }
+        for (int m = 0; m < M; ++m) {
+            member *mb = &mbs[m];
+            const ht_clock *clk = &s.clk[m];
+            if (mb->done) continue;
+            /* what was sampled before a failure is still written */
+            if (write_probes(mb, &s.rows[m], np, msg, sizeof msg)) {
+                char full[1100];
+                snprintf(full, sizeof full, "writing output: %s", msg);
+                member_fail(mb, m, M, 1, full, NULL);
+                --live;
+                continue;
+            }
+            if (clk->fail) {
+                char where[256], full[1024], kept[1024];
+                if (clk->fail == HT_FAIL_MEMORY || clk->fail < 0)
+                    /* not a place in the network: the host or the device runtime failed */
+                    snprintf(where, sizeof where, "the solver (not a numerical failure)");
+                else
+                    ht_network_where(mb->nw, mb->c, clk->fail_index - m * mc, where, sizeof where);
+                snprintf(full, sizeof full, "run failed at t = %.6f s (step %ld): %s in %s", clk->fail_t, clk->step,
+                         fail_text(clk->fail), where);
+                snprintf(kept, sizeof kept, "output up to t = %.6f s kept in %s", (k - 1) * sc.interval, mb->path);
+                if (o->progress && M == 1) fprintf(stderr, "\n");
+                member_fail(mb, m, M, 1, full, kept);
+                --live;
+                continue;
+            }
+            fields_from_state(&s, m, &f);
+            if (ht_output_fields(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
+                char full[1100];
+                snprintf(full, sizeof full, "writing output: %s", msg);
+                member_fail(mb, m, M, 1, full, NULL);
+                --live;
+                continue;
+            }
+            if (sc.per_cycle > 0) periodicity_sample(&mb->pr, k, f.p, max_rows);
+        }
+        ht_solver_probe_clear(&s);
+        double now = wall_now();
+        if (o->progress && (now - w_last > 0.5 || k == sc.n_out)) {
+            w_last = now;
+            double cyc = sc.period > 0 ? t_stop / sc.period : 0;
+            printf("\rcycle %6.2f / %d   t = %8.4f s   %8.3f simulated s per wall s   ", cyc, sc.cycles, t_stop,
+                   t_stop / (now - w0 + 1e-12));
+            if (M > 1) printf("%d of %d members running   ", live, M);
+            fflush(stdout);
+        }
+    }
+    if (o->progress) printf("\n");
+
+    double wall = wall_now() - w0;
+    rc = 0;
+    for (int m = 0; m < M; ++m) {
+        member *mb = &mbs[m];
+        mb->res->wall = wall;
+        if (mb->done) {
+            rc = 1;
+            continue;
+        }
+        member_metrics(mb, &s, m, wall);
+        mb->res->code = 0;
+    }
+    goto done;
+oom:
+    fprintf(stderr, "hemotree: out of memory\n");
+    for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, "out of memory", NULL);
+    rc = 1;
+done:
+    for (int m = 0; mbs && m < M; ++m) {
+        if (mbs[m].out && ht_output_close(mbs[m].out, msg, sizeof msg)) {
+            fprintf(stderr, "hemotree: closing output: %s\n", msg);
+            res[m].code = 1;
+            copy_msg(res[m].msg, sizeof res[m].msg, "closing output: ", msg);
+            rc = rc ? rc : 1;
+        }
+        periodicity_free(&mbs[m].pr);
+    }
+    free(mbs);
+    free(fbuf);
+    ht_solver_free(&s);
+    if (stacked) ht_network_free(&stack);
+    return rc;
+}
+
 int ht_run(const ht_case *c, const ht_run_opts *o)
 {
     ht_network nw;
@@ -217,189 +547,38 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
         fprintf(stderr, "hemotree: %s\n", err.msg);
         return 2;
     }
-    int status = 1;
-    char msg[1024];
     char *out_path = o->out_path ? NULL : default_out_path(c);
     const char *path = o->out_path ? o->out_path : out_path;
-    ht_solver s;
-    ht_output *out = NULL;
-    periodicity pr;
-    memset(&pr, 0, sizeof pr);
-    host_fields f;
-    memset(&f, 0, sizeof f);
-    schedule sc = make_schedule(c, o);
-    const ht_net *n = &nw.net;
-
-    if (!path || ht_solver_init(&s, &nw)) {
+    if (!path) {
         fprintf(stderr, "hemotree: out of memory\n");
         ht_network_free(&nw);
-        free(out_path);
         return 1;
     }
-    if (o->backend != HT_BACKEND_CPU) {
-        char berr[512];
-        if (ht_solver_use_cuda(&s, berr, sizeof berr)) {
-            if (o->backend == HT_BACKEND_CUDA) {
-                fprintf(stderr, "hemotree: --backend cuda: %s\n", berr);
-                ht_solver_free(&s);
-                ht_network_free(&nw);
-                free(out_path);
-                return 2;
-            }
-            if (!o->quiet) printf("hemotree: backend cpu (CUDA not used: %s)\n", berr);
-        } else if (!o->quiet) {
-            printf("hemotree: backend cuda\n");
-        }
-    }
-    double *fbuf = calloc((size_t)(5 * n->n_cells), sizeof(double));
-    if (!fbuf || periodicity_init(&pr, &nw, sc.per_cycle > 0 ? sc.per_cycle : 1, sc.cycles + (int)(sc.t_end / (sc.period > 0 ? sc.period : 1)))) {
-        fprintf(stderr, "hemotree: out of memory\n");
-        goto done;
-    }
-    f.p = fbuf;
-    f.q = fbuf + n->n_cells;
-    f.a = fbuf + 2 * n->n_cells;
-    f.u = fbuf + 3 * n->n_cells;
-    f.c = fbuf + 4 * n->n_cells;
-
-    ht_output_desc d;
-    memset(&d, 0, sizeof d);
-    d.path = path;
-    d.n_cells = n->n_cells;
-    d.n_vessels = n->n_vessels;
-    d.n_points = nw.n_points;
-    d.points = nw.points;
-    d.segments = nw.segments;
-    d.vessel_id = nw.cell_vessel;
-    d.x = nw.x;
-    d.vessel_names = nw.vessel_names;
-    d.tracer = c->tracer;
-    d.n_probes = n->n_probes;
-    d.probe_names = nw.probe_names;
-    d.config_text = c->config_text ? c->config_text : "";
-    d.case_name = c->name;
-    d.version = HT_VERSION;
-    d.git_hash = HT_GIT_HASH;
-    d.flush_seconds = 2.0;
-    if (ht_output_open(&d, &out, msg, sizeof msg)) {
-        fprintf(stderr, "hemotree: cannot write output: %s\n", msg);
-        out = NULL;
-        goto done;
-    }
-
-    double v0 = ht_solver_volume(&s);
-    fields_from_state(&nw, &s, &f);
-    if (ht_output_fields(out, 0.0, f.p, f.q, f.a, f.u, c->tracer ? f.c : NULL, msg, sizeof msg)) {
-        fprintf(stderr, "hemotree: writing output: %s\n", msg);
-        goto done;
-    }
-    double w0 = wall_now(), w_last = w0;
-    int max_rows = sc.cycles + (int)(sc.t_end / (sc.period > 0 ? sc.period : 1)) + 2;
-    for (long k = 1; k <= sc.n_out; ++k) {
-        double t_stop = k == sc.n_out ? sc.t_end : k * sc.interval;
-        int code = ht_solver_advance(&s, t_stop);
-        /* what was sampled before a failure is still written */
-        for (int p = 0; p < n->n_probes; ++p) {
-            /* probe samples are interleaved [sample][probe]; the writer takes one probe */
-            size_t ns = s.pn;
-            double *col = malloc(sizeof(double) * 3 * (ns ? ns : 1));
-            if (!col) { fprintf(stderr, "hemotree: out of memory\n"); goto done; }
-            for (size_t r = 0; r < ns; ++r) {
-                col[r] = s.pp[r * n->n_probes + p];
-                col[ns + r] = s.pq[r * n->n_probes + p];
-                col[2 * ns + r] = s.pa[r * n->n_probes + p];
-            }
-            int werr = ht_output_probe(out, p, ns, s.pt, col, col + ns, col + 2 * ns, msg, sizeof msg);
-            free(col);
-            if (werr) { fprintf(stderr, "hemotree: writing output: %s\n", msg); goto done; }
-        }
-        ht_solver_probe_clear(&s);
-        if (code) {
-            char where[256];
-            if (code == HT_FAIL_MEMORY || code < 0) {
-                /* not a place in the network: the host or the device runtime failed */
-                snprintf(where, sizeof where, "the solver (not a numerical failure)");
-                s.clk.fail_t = s.clk.t;
-            } else {
-                ht_network_where(&nw, c, s.clk.fail_index, where, sizeof where);
-            }
-            snprintf(msg, sizeof msg, "run failed at t = %.6f s (step %ld): %s in %s", s.clk.fail_t,
-                     s.clk.step, fail_text(code), where);
-            fprintf(stderr, "%shemotree: %s\n", o->progress ? "\n" : "", msg);
-            fprintf(stderr, "hemotree: output up to t = %.6f s kept in %s\n", (k - 1) * sc.interval, path);
-            ht_output_attr(out, "status", msg);
-            goto done;
-        }
-        fields_from_state(&nw, &s, &f);
-        if (ht_output_fields(out, t_stop, f.p, f.q, f.a, f.u, c->tracer ? f.c : NULL, msg, sizeof msg)) {
-            fprintf(stderr, "hemotree: writing output: %s\n", msg);
-            goto done;
-        }
-        if (sc.per_cycle > 0) periodicity_sample(&pr, k, f.p, max_rows);
-        double now = wall_now();
-        if (o->progress && (now - w_last > 0.5 || k == sc.n_out)) {
-            w_last = now;
-            double cyc = sc.period > 0 ? s.clk.t / sc.period : 0;
-            printf("\rcycle %6.2f / %d   t = %8.4f s   %8.3f simulated s per wall s   ", cyc,
-                   sc.cycles, s.clk.t, s.clk.t / (now - w0 + 1e-12));
-            fflush(stdout);
-        }
-    }
-    if (o->progress) printf("\n");
-
-    double wall = wall_now() - w0;
-    double vin = 0, vout = 0;
-    for (int k = 0; k < n->n_inlets; ++k) vin += s.w.vol_in[k];
-    for (int k = 0; k < n->n_outlets; ++k) vout += s.w.vol_out[k];
-    double v1 = ht_solver_volume(&s);
-    {
-        const char *names[] = {"stored_start", "stored_end", "inflow", "outflow", "imbalance"};
-        const char *units[] = {"m^3", "m^3", "m^3", "m^3", "m^3"};
-        double row[5] = {v0, v1, vin, vout, (v1 - v0) - (vin - vout)};
-        if (ht_output_table(out, "/metrics/volume", 1, 5, names, units, row, msg, sizeof msg))
-            fprintf(stderr, "hemotree: writing output: %s\n", msg);
-    }
-    if (pr.n_rows > 0) {
-        const char *names[] = {"cycle", "relative_change", "max_change"};
-        const char *units[] = {"1", "1", "Pa"};
-        if (ht_output_table(out, "/metrics/periodicity", (size_t)pr.n_rows, 3, names, units, pr.rows, msg, sizeof msg))
-            fprintf(stderr, "hemotree: writing output: %s\n", msg);
-    }
-    {
-        const char *names[] = {"steps", "wall_seconds", "cell_updates_per_second", "simulated_seconds"};
-        const char *units[] = {"1", "s", "1/s", "s"};
-        double row[4] = {(double)s.clk.step, wall, wall > 0 ? (double)s.clk.step * n->n_cells / wall : 0, s.clk.t};
-        if (ht_output_table(out, "/metrics/performance", 1, 4, names, units, row, msg, sizeof msg))
-            fprintf(stderr, "hemotree: writing output: %s\n", msg);
-    }
-    ht_output_attr(out, "status", "completed");
-    status = 0;
-    if (!o->quiet) {
-        printf("hemotree: %s: %ld steps, %.4g s simulated in %.3g s wall (%.3g cell updates/s)\n",
-               c->name, s.clk.step, s.clk.t, wall, wall > 0 ? (double)s.clk.step * n->n_cells / wall : 0);
-        printf("volume: stored %.6e -> %.6e m^3, in %.6e, out %.6e, imbalance %.3e (relative %.2e)\n",
-               v0, v1, vin, vout, (v1 - v0) - (vin - vout), fabs((v1 - v0) - (vin - vout)) / (v0 > 0 ? v0 : 1));
-        if (pr.n_rows > 0) {
-            double *last = &pr.rows[3 * (pr.n_rows - 1)];
-            if (last[1] <= c->conv_tol)
-                printf("periodic state: reached, cycle %d differs from the previous by %.2e of the pulse pressure (%.3g mmHg) <= %.1e\n",
-                       (int)last[0], last[1], last[2] / 133.322387415, c->conv_tol);
+    const ht_network *nws[1] = {&nw};
+    const ht_case *cs[1] = {c};
+    const char *paths[1] = {path};
+    ht_member_result r;
+    int rc = ht_run_members(cs, nws, 1, paths, o, &r);
+    if (rc == 0 && !o->quiet) {
+        double v0 = r.volume[0], v1 = r.volume[1], vin = r.volume[2], vout = r.volume[3];
+        double wall = r.wall;
+        printf("hemotree: %s: %ld steps, %.4g s simulated in %.3g s wall (%.3g cell updates/s)\n", c->name, r.steps,
+               r.t, wall, wall > 0 ? (double)r.steps * nw.net.n_cells / wall : 0);
+        printf("volume: stored %.6e -> %.6e m^3, in %.6e, out %.6e, imbalance %.3e (relative %.2e)\n", v0, v1, vin,
+               vout, r.imbalance, fabs(r.imbalance) / (v0 > 0 ? v0 : 1));
+        if (isfinite(r.periodicity)) {
+            if (r.periodicity <= c->conv_tol)
+                printf("periodic state: reached, cycle %d differs from the previous by %.2e of the pulse pressure "
+                       "(%.3g mmHg) <= %.1e\n",
+                       r.periodic_cycle, r.periodicity, r.periodic_change_abs / 133.322387415, c->conv_tol);
             else
-                printf("periodic state: not reached after %d cycles: change %.2e of the pulse pressure (%.3g mmHg) > %.1e\n",
-                       (int)last[0], last[1], last[2] / 133.322387415, c->conv_tol);
+                printf("periodic state: not reached after %d cycles: change %.2e of the pulse pressure (%.3g mmHg) "
+                       "> %.1e\n",
+                       r.periodic_cycle, r.periodicity, r.periodic_change_abs / 133.322387415, c->conv_tol);
         }
         printf("output: %s\n", path);
     }
-
-done:
-    if (out && ht_output_close(out, msg, sizeof msg)) {
-        fprintf(stderr, "hemotree: closing output: %s\n", msg);
-        status = 1;
-    }
-    free(fbuf);
-    periodicity_free(&pr);
-    ht_solver_free(&s);
     ht_network_free(&nw);
     free(out_path);
-    return status;
+    return rc;
 }

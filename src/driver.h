@@ -2,6 +2,7 @@
 #ifndef HT_DRIVER_H
 #define HT_DRIVER_H
 #include "case.h"
+#include "network.h"
 
 typedef struct {
     const char *out_path;   /* NULL: <case name>.h5 in the working directory */
@@ -15,6 +16,31 @@ enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };
 
 /* Returns the CLI exit status: 0 ok, 1 the run failed, 2 bad input. */
 int ht_run(const ht_case *c, const ht_run_opts *o);
+
+/* The outcome of one member of ht_run_members. */
+typedef struct {
+    int code;                   /* 0 completed, 1 failed, 2 bad input */
+    char msg[1024];             /* why it failed; empty when it completed */
+    double imbalance;           /* m^3, (stored end - start) - (in - out); NaN when not written */
+    double periodicity;         /* last cycle's relative change; NaN when fewer than two cycles */
+    double periodic_change_abs; /* Pa, the same as an absolute change */
+    int periodic_cycle;
+    double volume[4];           /* m^3: stored at start, at end, inflow, outflow */
+    long steps;
+    double t, wall;             /* s simulated, s wall (of the whole launch) */
+} ht_member_result;
+
+/* M cases whose networks share one shape (ht_network_stack) and one output schedule
+ * (ht_schedule_equal), run together: on the CPU one member per thread, on the GPU all in
+ * one launch. Member m writes paths[m] exactly as `hemotree run` of cases[m] would. A member
+ * that fails stops alone (its file keeps what it had written, with the failure as its
+ * status); res[m] says how each ended. Returns 0 when all completed, 1 when one failed, 2
+ * when --backend cuda cannot be used. */
+int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, int M, const char *const *paths,
+                   const ht_run_opts *o, ht_member_result *res);
+
+/* 1 when a and b have the same output times (run length, interval, period). */
+int ht_schedule_equal(const ht_case *a, const ht_case *b, const ht_run_opts *o);
 int ht_check(const ht_case *c);
 
 #endif

@@ -95,6 +95,29 @@ static int generated_layout(const ht_case *c, double *node_pos, double *vdir)
     return 0;
 }
 
+/* The kernels' view (net) of the arrays the network owns. */
+static void bind_arrays(ht_network *nw)
+{
+    ht_net *n = &nw->net;
+    n->cell_vessel = nw->cell_vessel;
+    n->vessel_first = nw->vessel_first;
+    n->vessel_n = nw->vessel_n;
+    n->vessel_dx = nw->vessel_dx;
+    n->vessel_fric = nw->vessel_fric;
+    n->vessel_p0 = nw->vessel_p0;
+    n->sqrtA0 = nw->sqrtA0;
+    n->K = nw->K;
+    n->Gamma = nw->Gamma;
+    n->inlets = nw->inlets;
+    n->outlets = nw->outlets;
+    n->junc_off = nw->junc_off;
+    n->jend_cell = nw->jend_cell;
+    n->jend_face = nw->jend_face;
+    n->jend_sign = nw->jend_sign;
+    n->probe_cell = nw->probe_cell;
+    n->probe_w = nw->probe_w;
+}
+
 int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
 {
     memset(nw, 0, sizeof *nw);
@@ -293,29 +316,21 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     n->limiter = (int)c->limiter;
     n->tracer_limiter = (int)c->tracer_limiter;
     n->tracer = c->tracer;
-    n->cell_vessel = nw->cell_vessel;
-    n->vessel_first = nw->vessel_first;
-    n->vessel_n = nw->vessel_n;
-    n->vessel_dx = nw->vessel_dx;
-    n->vessel_fric = nw->vessel_fric;
-    n->vessel_p0 = nw->vessel_p0;
-    n->sqrtA0 = nw->sqrtA0;
-    n->K = nw->K;
-    n->Gamma = nw->Gamma;
+    bind_arrays(nw);
     n->n_inlets = c->n_inlets;
-    n->inlets = nw->inlets;
     n->n_outlets = c->n_outlets;
-    n->outlets = nw->outlets;
     n->n_junctions = nj;
-    n->junc_off = nw->junc_off;
-    n->jend_cell = nw->jend_cell;
-    n->jend_face = nw->jend_face;
-    n->jend_sign = nw->jend_sign;
     n->junction_tol = c->junction_tol;
     n->junction_maxit = c->junction_maxit;
     n->n_probes = c->n_probes;
-    n->probe_cell = nw->probe_cell;
-    n->probe_w = nw->probe_w;
+    n->n_members = 1;
+    n->m_cells = n->n_cells;
+    n->m_faces = n->n_faces;
+    n->m_vessels = n->n_vessels;
+    n->m_inlets = n->n_inlets;
+    n->m_outlets = n->n_outlets;
+    n->m_junctions = n->n_junctions;
+    n->m_probes = n->n_probes;
     return 0;
 
 oom:
@@ -367,4 +382,144 @@ void ht_network_where(const ht_network *nw, const ht_case *c, int cell, char *bu
     int v = nw->cell_vessel[cell];
     snprintf(buf, len, "vessel '%s' at x = %.2f cm (cell %d of %d)", c->vessels[v].name,
              100 * nw->x[cell], cell - nw->vessel_first[v], nw->vessel_n[v]);
+}
+
+/* Same shape: every count and index array equal, and the scalars a stacked network holds
+ * once (they are not per member). */
+static const char *shape_differs(const ht_net *a, const ht_net *b)
+{
+    if (a->n_cells != b->n_cells || a->n_vessels != b->n_vessels || a->n_inlets != b->n_inlets ||
+        a->n_outlets != b->n_outlets || a->n_junctions != b->n_junctions || a->n_probes != b->n_probes)
+        return "a different network size";
+    if (a->rho != b->rho || a->alpha != b->alpha || a->cfl != b->cfl || a->limiter != b->limiter ||
+        a->tracer_limiter != b->tracer_limiter || a->tracer != b->tracer || a->junction_tol != b->junction_tol ||
+        a->junction_maxit != b->junction_maxit)
+        return "different blood or numerics settings";
+    if ((a->Gamma == NULL) != (b->Gamma == NULL)) return "viscoelastic walls in one and not the other";
+    for (int v = 0; v < a->n_vessels; ++v)
+        if (a->vessel_n[v] != b->vessel_n[v]) return "different cell counts";
+    for (int k = 0; k < a->n_inlets; ++k)
+        if (a->inlets[k].cell != b->inlets[k].cell) return "different inlets";
+    for (int k = 0; k < a->n_outlets; ++k)
+        if (a->outlets[k].cell != b->outlets[k].cell) return "different outlets";
+    for (int j = 0; j <= a->n_junctions; ++j)
+        if (a->junc_off[j] != b->junc_off[j]) return "different junctions";
+    int ends = a->junc_off[a->n_junctions];
+    for (int e = 0; e < ends; ++e)
+        if (a->jend_cell[e] != b->jend_cell[e] || a->jend_sign[e] != b->jend_sign[e]) return "different junctions";
+    for (int k = 0; k < a->n_probes; ++k)
+        if (a->probe_cell[k] != b->probe_cell[k]) return "different probes";
+    return NULL;
+}
+
+int ht_network_same_shape(const ht_network *a, const ht_network *b, const char **why)
+{
+    const char *w = shape_differs(&a->net, &b->net);
+    if (why) *why = w;
+    return w == NULL;
+}
+
+int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const ht_net *a = &mem[0]->net;
+    for (int m = 1; m < M; ++m) {
+        const char *why = shape_differs(a, &mem[m]->net);
+        if (why) {
+            snprintf(err->msg, sizeof err->msg, "ensemble member %d cannot share a launch with member 0: %s", m, why);
+            return 2;
+        }
+    }
+    int nc = a->n_cells, nv = a->n_vessels, ni = a->n_inlets, no = a->n_outlets, nj = a->n_junctions,
+        np = a->n_probes, nf = a->n_faces, ne = a->junc_off[nj];
+    size_t Mz = (size_t)M;
+#define SALLOC(ptr, count) do { if (!((ptr) = calloc((size_t)(count) * Mz + 1, sizeof *(ptr)))) goto oom; } while (0)
+    SALLOC(out->cell_vessel, nc);
+    SALLOC(out->vessel_first, nv);
+    SALLOC(out->vessel_n, nv);
+    SALLOC(out->vessel_dx, nv);
+    SALLOC(out->vessel_fric, nv);
+    SALLOC(out->vessel_p0, nv);
+    SALLOC(out->sqrtA0, nc);
+    SALLOC(out->K, nc);
+    if (a->Gamma) SALLOC(out->Gamma, nc);
+    SALLOC(out->inlets, ni);
+    SALLOC(out->outlets, no);
+    SALLOC(out->junc_off, nj);
+    SALLOC(out->jend_cell, ne);
+    SALLOC(out->jend_face, ne);
+    SALLOC(out->jend_sign, ne);
+    SALLOC(out->probe_cell, np);
+    SALLOC(out->probe_w, np);
+    SALLOC(out->A_init, nc);
+    SALLOC(out->pc_init, no);
+    SALLOC(out->pcim_init, no);
+#undef SALLOC
+    for (int m = 0; m < M; ++m) {
+        const ht_network *s = mem[m];
+        int oc = m * nc, ov = m * nv, of = m * nf, oi = m * ni, oo = m * no, oe = m * ne, op = m * np;
+        for (int i = 0; i < nc; ++i) {
+            out->cell_vessel[oc + i] = s->cell_vessel[i] + ov;
+            out->sqrtA0[oc + i] = s->sqrtA0[i];
+            out->K[oc + i] = s->K[i];
+            if (a->Gamma) out->Gamma[oc + i] = s->Gamma[i];
+            out->A_init[oc + i] = s->A_init[i];
+        }
+        for (int v = 0; v < nv; ++v) {
+            out->vessel_first[ov + v] = s->vessel_first[v] + oc;
+            out->vessel_n[ov + v] = s->vessel_n[v];
+            out->vessel_dx[ov + v] = s->vessel_dx[v];
+            out->vessel_fric[ov + v] = s->vessel_fric[v];
+            out->vessel_p0[ov + v] = s->vessel_p0[v];
+        }
+        /* waveforms keep pointing into the member's own network, which must outlive this one */
+        for (int k = 0; k < ni; ++k) {
+            out->inlets[oi + k] = s->inlets[k];
+            out->inlets[oi + k].cell += oc;
+            out->inlets[oi + k].face += of;
+        }
+        for (int k = 0; k < no; ++k) {
+            out->outlets[oo + k] = s->outlets[k];
+            out->outlets[oo + k].cell += oc;
+            out->outlets[oo + k].face += of;
+            out->pc_init[oo + k] = s->pc_init[k];
+            out->pcim_init[oo + k] = s->pcim_init[k];
+        }
+        for (int j = 0; j < nj; ++j) out->junc_off[m * nj + j] = s->junc_off[j] + oe;
+        for (int e = 0; e < ne; ++e) {
+            out->jend_cell[oe + e] = s->jend_cell[e] + oc;
+            out->jend_face[oe + e] = s->jend_face[e] + of;
+            out->jend_sign[oe + e] = s->jend_sign[e];
+        }
+        for (int k = 0; k < np; ++k) {
+            out->probe_cell[op + k] = s->probe_cell[k] + oc;
+            out->probe_w[op + k] = s->probe_w[k];
+        }
+    }
+    out->junc_off[M * nj] = M * ne;
+
+    ht_net *n = &out->net;
+    *n = *a;
+    n->n_cells = M * nc;
+    n->n_faces = M * nf;
+    n->n_vessels = M * nv;
+    n->n_inlets = M * ni;
+    n->n_outlets = M * no;
+    n->n_junctions = M * nj;
+    n->n_probes = M * np;
+    n->n_members = M;
+    n->m_cells = nc;
+    n->m_faces = nf;
+    n->m_vessels = nv;
+    n->m_inlets = ni;
+    n->m_outlets = no;
+    n->m_junctions = nj;
+    n->m_probes = np;
+    bind_arrays(out);
+    /* the geometry is member 0's (all members share it); not owned here */
+    return 0;
+oom:
+    snprintf(err->msg, sizeof err->msg, "out of memory stacking %d ensemble members", M);
+    ht_network_free(out);
+    return 2;
 }

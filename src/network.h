@@ -36,6 +36,17 @@ typedef struct {
 int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err);
 void ht_network_free(ht_network *nw);
 
+/* An ensemble's members in one network (net.h, "Ensembles"): member m's arrays follow
+ * member m-1's, indices shifted. Only the kernel arrays and the initial state are filled
+ * (output geometry stays with each member). Inlet and coronary waveforms point into the
+ * members' networks, which must outlive the stack. Returns 0, or 2 with a message when the
+ * members do not share one shape (counts, connectivity, blood and numerics settings). */
+int ht_network_stack(const ht_network *const *members, int M, ht_network *out, ht_error *err);
+
+/* 1 when b can share a launch with a (ht_network_stack would accept them); else 0 and *why
+ * says what differs. */
+int ht_network_same_shape(const ht_network *a, const ht_network *b, const char **why);
+
 /* Name the place of cell i: "vessel 'aorta' at x = 4.30 cm". */
 void ht_network_where(const ht_network *nw, const ht_case *c, int cell, char *buf, size_t len);
 

@@ -10,11 +10,17 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     memset(s, 0, sizeof *s);
     s->nw = nw;
     const ht_net *n = &nw->net;
+    s->M = n->n_members;
     size_t nc = (size_t)n->n_cells, nf = (size_t)n->n_faces;
     size_t no = (size_t)n->n_outlets, ni = (size_t)n->n_inlets;
     size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
     s->buf = calloc(total, sizeof(real));
-    if (!s->buf) return -1;
+    s->clk = calloc((size_t)s->M, sizeof *s->clk);
+    s->rows = calloc((size_t)s->M, sizeof *s->rows);
+    if (!s->buf || !s->clk || !s->rows) {
+        ht_solver_free(s);
+        return -1;
+    }
     real *p = s->buf;
 #define TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
     TAKE(s->U.A, nc); TAKE(s->U.Q, nc); TAKE(s->U.C, nc);
@@ -32,7 +38,6 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     for (size_t i = 0; i < nc; ++i) s->U.A[i] = nw->A_init[i];
     for (size_t k = 0; k < no; ++k) s->w.pc[k] = nw->pc_init[k];
     for (size_t k = 0; k < no; ++k) s->w.pcim[k] = nw->pcim_init[k];
-    s->clk.t = 0;
     return 0;
 }
 
@@ -43,46 +48,53 @@ void ht_solver_free(ht_solver *s)
     ht_cuda_destroy(s->gpu);
 #endif
     free(s->buf);
-    free(s->pt);
-    free(s->pp);
-    free(s->pq);
-    free(s->pa);
+    free(s->clk);
+    if (s->rows)
+        for (int m = 0; m < s->M; ++m) {
+            free(s->rows[m].t);
+            free(s->rows[m].p);
+            free(s->rows[m].q);
+            free(s->rows[m].a);
+        }
+    free(s->rows);
     memset(s, 0, sizeof *s);
 }
 
-static int probe_reserve(ht_solver *s, size_t need)
+static int rows_reserve(ht_probe_rows *r, size_t need, size_t per)
 {
-    if (need <= s->pcap) return 0;
-    size_t cap = s->pcap ? 2 * s->pcap : 1024;
+    if (need <= r->cap) return 0;
+    size_t cap = r->cap ? 2 * r->cap : 1024;
     while (cap < need) cap *= 2;
-    size_t np = (size_t)s->nw->net.n_probes;
-    size_t per = np ? np : 1;
-    double *t = realloc(s->pt, cap * sizeof *t);
+    if (per == 0) per = 1;
+    double *t = realloc(r->t, cap * sizeof *t);
     if (!t) return -1;
-    s->pt = t;
-    double *arr[3] = {s->pp, s->pq, s->pa};
+    r->t = t;
+    double *arr[3] = {r->p, r->q, r->a};
     for (int k = 0; k < 3; ++k) {
-        double *r = realloc(arr[k], cap * per * sizeof *r);
-        if (!r) return -1;
-        arr[k] = r;
+        double *x = realloc(arr[k], cap * per * sizeof *x);
+        if (!x) return -1;
+        arr[k] = x;
+        /* keep what realloc moved, also when a later one fails */
+        if (k == 0) r->p = x;
+        if (k == 1) r->q = x;
+        if (k == 2) r->a = x;
     }
-    s->pp = arr[0];
-    s->pq = arr[1];
-    s->pa = arr[2];
-    s->pcap = cap;
+    r->cap = cap;
     return 0;
 }
 
-static int sample_probes(ht_solver *s)
+static int sample_probes(ht_solver *s, int m)
 {
     const ht_net *n = &s->nw->net;
-    if (n->n_probes == 0) return 0;
-    if (probe_reserve(s, s->pn + 1)) return -1;
-    size_t row = s->pn * (size_t)n->n_probes;
-    s->pt[s->pn] = s->clk.t;
-    for (int k = 0; k < n->n_probes; ++k)
-        ht_probe_sample(n, &s->U, k, &s->pp[row + k], &s->pq[row + k], &s->pa[row + k]);
-    s->pn++;
+    int np = n->m_probes;
+    if (np == 0) return 0;
+    ht_probe_rows *r = &s->rows[m];
+    if (rows_reserve(r, r->n + 1, (size_t)np)) return -1;
+    size_t row = r->n * (size_t)np;
+    r->t[r->n] = s->clk[m].t;
+    for (int k = 0; k < np; ++k)
+        ht_probe_sample(n, &s->U, m * np + k, &r->p[row + k], &r->q[row + k], &r->a[row + k]);
+    r->n++;
     return 0;
 }
 
@@ -91,10 +103,11 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
 #ifdef HT_HAVE_CUDA
     if (s->backend == 1) return 0;
     /* the device clock starts at t = 0 and its volume accounts at zero */
-    if (s->clk.step != 0 || s->clk.t != 0) {
-        snprintf(err, len, "the CUDA backend must be chosen before the first step");
-        return -1;
-    }
+    for (int m = 0; m < s->M; ++m)
+        if (s->clk[m].step != 0 || s->clk[m].t != 0) {
+            snprintf(err, len, "the CUDA backend must be chosen before the first step");
+            return -1;
+        }
     if (!ht_cuda_available(err, len)) return -1;
     if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, &s->gpu, err, len)) return -1;
     s->backend = 1;
@@ -106,23 +119,36 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
 #endif
 }
 
+static int first_failure(const ht_solver *s)
+{
+    for (int m = 0; m < s->M; ++m)
+        if (s->clk[m].fail) return s->clk[m].fail;
+    return HT_OK;
+}
+
 #ifdef HT_HAVE_CUDA
 /* The CUDA backend steps, chooses dt and samples probes on the device; here its probe rows
  * join the solver's buffers, and the state the driver reads (U, outlet pressures, volume
  * accounts) is copied back. */
 static int advance_cuda(ht_solver *s, double t_stop)
 {
-    size_t np = (size_t)s->nw->net.n_probes, cnt = 0;
-    const double *t = NULL, *p = NULL, *q = NULL, *a = NULL;
+    size_t np = (size_t)s->nw->net.m_probes;
     char err[512];
-    int code = ht_cuda_advance(s->gpu, t_stop, &s->clk, &cnt, &t, &p, &q, &a, err, sizeof err);
-    if (code >= 0 && np > 0 && cnt > 0) {
-        if (probe_reserve(s, s->pn + cnt)) return HT_FAIL_MEMORY;
-        memcpy(s->pt + s->pn, t, cnt * sizeof *t);
-        memcpy(s->pp + s->pn * np, p, cnt * np * sizeof *p);
-        memcpy(s->pq + s->pn * np, q, cnt * np * sizeof *q);
-        memcpy(s->pa + s->pn * np, a, cnt * np * sizeof *a);
-        s->pn += cnt;
+    const ht_cuda_rows *got = NULL;
+    int code = ht_cuda_advance(s->gpu, t_stop, s->clk, &got, err, sizeof err);
+    for (int m = 0; code >= 0 && np > 0 && m < s->M; ++m) {
+        ht_probe_rows *r = &s->rows[m];
+        size_t cnt = got[m].n;
+        if (cnt == 0) continue;
+        if (rows_reserve(r, r->n + cnt, np)) {
+            code = HT_FAIL_MEMORY;
+            break;
+        }
+        memcpy(r->t + r->n, got[m].t, cnt * sizeof *r->t);
+        memcpy(r->p + r->n * np, got[m].p, cnt * np * sizeof *r->p);
+        memcpy(r->q + r->n * np, got[m].q, cnt * np * sizeof *r->q);
+        memcpy(r->a + r->n * np, got[m].a, cnt * np * sizeof *r->a);
+        r->n += cnt;
     }
     if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, err,
                                     sizeof err))
@@ -132,36 +158,58 @@ static int advance_cuda(ht_solver *s, double t_stop)
 }
 #endif
 
-int ht_solver_advance(ht_solver *s, double t_stop)
+/* Member m from its clock to t_stop: the whole time loop of one run. */
+static void advance_member(ht_solver *s, int m, double t_stop)
 {
     const ht_net *n = &s->nw->net;
-    if (s->clk.step == 0 && s->pn == 0 && sample_probes(s)) return HT_FAIL_MEMORY;
-    s->clk.t_stop = t_stop;
-#ifdef HT_HAVE_CUDA
-    if (s->backend == 1) return advance_cuda(s, t_stop);
-#endif
-    while (s->clk.t < t_stop) {
-        s->clk.dt = ht_cpu_dt(n, &s->U, &s->clk);
-        if (!(s->clk.dt > 0)) {
-            s->clk.fail = HT_FAIL_CFL;
-            s->clk.fail_index = 0;
-            s->clk.fail_t = s->clk.t;
-            return HT_FAIL_CFL;
+    ht_clock *clk = &s->clk[m];
+    if (clk->fail) return;
+    clk->t_stop = t_stop;
+    if (clk->step == 0 && s->rows[m].n == 0 && sample_probes(s, m)) goto oom;
+    while (clk->t < t_stop) {
+        clk->dt = ht_cpu_dt(n, &s->U, clk, m);
+        if (!(clk->dt > 0)) {
+            clk->fail = HT_FAIL_CFL;
+            clk->fail_index = m * n->m_cells;
+            clk->fail_t = clk->t;
+            return;
         }
-        int code = ht_cpu_step(n, &s->U, &s->w, &s->clk);
-        if (code) return code;
-        if (s->clk.t >= t_stop) s->clk.t = t_stop; /* exact output times */
-        if (sample_probes(s)) return HT_FAIL_MEMORY;
+        if (ht_cpu_step(n, &s->U, &s->w, clk, m)) return;
+        if (clk->t >= t_stop) clk->t = t_stop; /* exact output times */
+        if (sample_probes(s, m)) goto oom;
     }
-    return HT_OK;
+    return;
+oom:
+    clk->fail = HT_FAIL_MEMORY;
+    clk->fail_index = m * n->m_cells;
+    clk->fail_t = clk->t;
 }
 
-double ht_solver_volume(const ht_solver *s)
+int ht_solver_advance(ht_solver *s, double t_stop)
+{
+#ifdef HT_HAVE_CUDA
+    if (s->backend == 1) {
+        for (int m = 0; m < s->M; ++m)
+            if (s->clk[m].step == 0 && s->rows[m].n == 0 && sample_probes(s, m)) return HT_FAIL_MEMORY;
+        int code = advance_cuda(s, t_stop);
+        return code < 0 ? code : first_failure(s);
+    }
+#endif
+    /* members are independent: one thread each (dynamic: their step counts differ) */
+#pragma omp parallel for schedule(dynamic, 1) if (s->M > 1)
+    for (int m = 0; m < s->M; ++m) advance_member(s, m, t_stop);
+    return first_failure(s);
+}
+
+double ht_solver_volume(const ht_solver *s, int m)
 {
     const ht_net *n = &s->nw->net;
     double v = 0;
-    for (int i = 0; i < n->n_cells; ++i) v += s->U.A[i] * n->vessel_dx[n->cell_vessel[i]];
+    for (int i = m * n->m_cells; i < (m + 1) * n->m_cells; ++i) v += s->U.A[i] * n->vessel_dx[n->cell_vessel[i]];
     return v;
 }
 
-void ht_solver_probe_clear(ht_solver *s) { s->pn = 0; }
+void ht_solver_probe_clear(ht_solver *s)
+{
+    for (int m = 0; m < s->M; ++m) s->rows[m].n = 0;
+}

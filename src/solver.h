@@ -1,6 +1,9 @@
 /* A network's state and the loop that advances it: chooses each step's dt (CFL, landing
  * on output times), runs the backend's step, samples the probes after every step. The
- * driver decides what to write; the solver knows nothing of files. */
+ * driver decides what to write; the solver knows nothing of files.
+ *
+ * The network may be an ensemble's stacked members (net.h): every member has its own clock
+ * and its own probe rows, and a member that fails stops alone. */
 #ifndef HT_SOLVER_H
 #define HT_SOLVER_H
 #include <stddef.h>
@@ -9,15 +12,20 @@
 #include "cuda/backend_cuda.h"
 #endif
 
+/* Probe samples of one member since the last drain: t [n], p, q, a [n][m_probes]. */
+typedef struct {
+    size_t n, cap;
+    double *t, *p, *q, *a;
+} ht_probe_rows;
+
 typedef struct {
     const ht_network *nw;       /* borrowed */
+    int M;                      /* members (1 for a single run) */
     ht_state U;
     ht_work w;
-    ht_clock clk;
+    ht_clock *clk;              /* [M] */
+    ht_probe_rows *rows;        /* [M] */
     real *buf;                  /* one allocation behind U and w */
-    /* probe samples since the last drain: [n][n_probes] each */
-    size_t pn, pcap;
-    double *pt, *pp, *pq, *pa;
 #ifdef HT_HAVE_CUDA
     int backend;                /* 0 cpu, 1 cuda (ht_solver_use_cuda) */
     ht_cuda *gpu;               /* the device copy when backend == 1 */
@@ -32,15 +40,17 @@ void ht_solver_free(ht_solver *s);
  * (no usable device, or a build without CUDA). */
 int ht_solver_use_cuda(ht_solver *s, char *err, size_t len);
 
-/* Step until clk.t == t_stop. Returns HT_OK or the failure code (details in s->clk); -1 when
- * the CUDA backend hit a CUDA runtime error (message on stderr). With the CUDA backend, s->U
- * and the pressures and volume accounts of s->w are copied back before it returns. */
+/* Step every member that has not failed until its clock reaches t_stop. Returns HT_OK when
+ * none has failed, else the code of the lowest failed member (details in each s->clk[m]);
+ * -1 when the CUDA backend hit a CUDA runtime error (message on stderr). With the CUDA
+ * backend, s->U and the pressures and volume accounts of s->w are copied back before it
+ * returns. */
 int ht_solver_advance(ht_solver *s, double t_stop);
 
-/* Blood volume stored in the vessels, m^3. */
-double ht_solver_volume(const ht_solver *s);
+/* Blood volume stored in member m's vessels, m^3. */
+double ht_solver_volume(const ht_solver *s, int m);
 
-/* Forget drained probe samples. */
+/* Forget drained probe samples (all members). */
 void ht_solver_probe_clear(ht_solver *s);
 
 #endif

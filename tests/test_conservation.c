@@ -53,17 +53,17 @@ int main(void)
     CHECK(nw.net.n_junctions == 2, "junctions %d", nw.net.n_junctions);
     ht_solver s;
     CHECK(ht_solver_init(&s, &nw) == 0, "init");
-    double V0 = ht_solver_volume(&s);
+    double V0 = ht_solver_volume(&s, 0);
     double cmin = 1, cmax = 0;
     for (int k = 1; k <= 40; ++k) {
-        CHECK(ht_solver_advance(&s, 0.05 * k) == 0, "run failed at step %ld", s.clk.step);
+        CHECK(ht_solver_advance(&s, 0.05 * k) == 0, "run failed at step %ld", s.clk[0].step);
         for (int i = 0; i < nw.net.n_cells; ++i) {
             double ci = s.U.C[i] / s.U.A[i];
             cmin = fmin(cmin, ci);
             cmax = fmax(cmax, ci);
         }
     }
-    double V1 = ht_solver_volume(&s);
+    double V1 = ht_solver_volume(&s, 0);
     double vin = s.w.vol_in[0], vout = 0;
     for (int k = 0; k < 4; ++k) vout += s.w.vol_out[k];
     double imbalance = (V1 - V0) - (vin - vout);

@@ -129,7 +129,7 @@ static double physiology(double pim_scale)
         for (int j = 0; j < nsub; ++j) {
             double t1 = b * T + (j + 1) * T / nsub, tm = t1 - 0.5 * T / nsub;
             int code = ht_solver_advance(&s, t1);
-            CHECK(code == 0, "run failed: code %d cell %d t %g", code, s.clk.fail_index, s.clk.fail_t);
+            CHECK(code == 0, "run failed: code %d cell %d t %g", code, s.clk[0].fail_index, s.clk[0].fail_t);
             if (code) goto done;
             double dv = s.w.vol_in[0] - v_prev;
             v_prev = s.w.vol_in[0];

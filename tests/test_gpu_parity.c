@@ -93,16 +93,16 @@ static void compare(const char *name, const ht_network *nw, const ht_solver *cs,
     CHECK(da <= tol, "%s t=%g: area differs by %.3e", name, t, da);
     CHECK(dc <= tol, "%s t=%g: ECMO fraction differs by %.3e", name, t, dc);
     if (strict) {
-        CHECK(cs->clk.step == gs->clk.step, "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t,
-              cs->clk.step, gs->clk.step);
+        CHECK(cs->clk[0].step == gs->clk[0].step, "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t,
+              cs->clk[0].step, gs->clk[0].step);
     } else {
         /* dt follows the state: round-off noise may shift a step across an output time */
-        CHECK(labs(cs->clk.step - gs->clk.step) <= 1 + cs->clk.step / 1000,
-              "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t, cs->clk.step, gs->clk.step);
+        CHECK(labs(cs->clk[0].step - gs->clk[0].step) <= 1 + cs->clk[0].step / 1000,
+              "%s t=%g: steps %ld (cpu) vs %ld (cuda)", name, t, cs->clk[0].step, gs->clk[0].step);
     }
     /* both land exactly on the output time */
-    CHECK(cs->clk.t == t && gs->clk.t == t, "%s: clock %.17g (cpu), %.17g (cuda), output at %.17g",
-          name, cs->clk.t, gs->clk.t, t);
+    CHECK(cs->clk[0].t == t && gs->clk[0].t == t, "%s: clock %.17g (cpu), %.17g (cuda), output at %.17g",
+          name, cs->clk[0].t, gs->clk[0].t, t);
     /* outlet pressures and volume accounts */
     double db = rel_field(n->n_outlets, cs->w.pc, gs->w.pc);
     db = fmax(db, rel_field(n->n_outlets, cs->w.pcim, gs->w.pcim));
@@ -113,27 +113,27 @@ static void compare(const char *name, const ht_network *nw, const ht_solver *cs,
     /* probes: one sample per step, at the same times, with the same values; the last
      * sample of an output interval is at the output time itself */
     if (n->n_probes > 0)
-        CHECK(gs->pn == (size_t)(gs->clk.step - wr->steps_gpu) + (wr->steps_gpu == 0),
-              "%s t=%g: %zu probe samples for %ld steps (cuda)", name, t, gs->pn,
-              gs->clk.step - wr->steps_gpu);
-    if (n->n_probes > 0 && gs->pn > 0)
-        CHECK(gs->pt[gs->pn - 1] == t, "%s t=%g: last probe sample at %.17g", name, t,
-              gs->pt[gs->pn - 1]);
+        CHECK(gs->rows[0].n == (size_t)(gs->clk[0].step - wr->steps_gpu) + (wr->steps_gpu == 0),
+              "%s t=%g: %zu probe samples for %ld steps (cuda)", name, t, gs->rows[0].n,
+              gs->clk[0].step - wr->steps_gpu);
+    if (n->n_probes > 0 && gs->rows[0].n > 0)
+        CHECK(gs->rows[0].t[gs->rows[0].n - 1] == t, "%s t=%g: last probe sample at %.17g", name, t,
+              gs->rows[0].t[gs->rows[0].n - 1]);
     if (strict) {
-        CHECK(cs->pn == gs->pn, "%s t=%g: %zu probe samples (cpu) vs %zu (cuda)", name, t, cs->pn,
-              gs->pn);
+        CHECK(cs->rows[0].n == gs->rows[0].n, "%s t=%g: %zu probe samples (cpu) vs %zu (cuda)", name, t, cs->rows[0].n,
+              gs->rows[0].n);
     }
-    if (cs->pn == gs->pn && cs->pn > 0) {
-        size_t m = cs->pn * (size_t)n->n_probes;
-        double d = rel_field((int)cs->pn, cs->pt, gs->pt);
+    if (cs->rows[0].n == gs->rows[0].n && cs->rows[0].n > 0) {
+        size_t m = cs->rows[0].n * (size_t)n->n_probes;
+        double d = rel_field((int)cs->rows[0].n, cs->rows[0].t, gs->rows[0].t);
         CHECK(d <= (strict ? 1e-12 : tol), "%s t=%g: probe times differ by %.3e", name, t, d);
-        d = fmax(rel_field((int)m, cs->pp, gs->pp), rel_field((int)m, cs->pq, gs->pq));
-        d = fmax(d, rel_field((int)m, cs->pa, gs->pa));
+        d = fmax(rel_field((int)m, cs->rows[0].p, gs->rows[0].p), rel_field((int)m, cs->rows[0].q, gs->rows[0].q));
+        d = fmax(d, rel_field((int)m, cs->rows[0].a, gs->rows[0].a));
         wr->probe = fmax(wr->probe, d);
         CHECK(d <= tol, "%s t=%g: probe samples differ by %.3e", name, t, d);
     }
-    wr->steps_cpu = cs->clk.step;
-    wr->steps_gpu = gs->clk.step;
+    wr->steps_cpu = cs->clk[0].step;
+    wr->steps_gpu = gs->clk[0].step;
 }
 
 /* Run one network on both backends to outputs t_k = k * dt_out, k = 1..n_out, and compare
@@ -153,7 +153,7 @@ static worst run_case(const char *name, const ht_network *nw, double dt_out, int
     int rc = ht_solver_use_cuda(&gs, err, sizeof err);
     CHECK(rc == 0, "%s: ht_solver_use_cuda: %s", name, err);
     if (rc) goto done;
-    wr.V0 = ht_solver_volume(&gs);
+    wr.V0 = ht_solver_volume(&gs, 0);
     int failed = 0;
     for (int k = 1; k <= n_out && !failed; ++k) {
         double t = k * dt_out;
@@ -162,17 +162,17 @@ static worst run_case(const char *name, const ht_network *nw, double dt_out, int
         CHECK(cc == gc, "%s t=%g: cpu returned %d, cuda %d", name, t, cc, gc);
         if (cc || gc) {
             failed = 1;
-            CHECK(cs.clk.fail == gs.clk.fail && cs.clk.fail_index == gs.clk.fail_index,
-                  "%s: failure %d at cell %d (cpu) vs %d at cell %d (cuda)", name, cs.clk.fail,
-                  cs.clk.fail_index, gs.clk.fail, gs.clk.fail_index);
-            CHECK(fabs(cs.clk.fail_t - gs.clk.fail_t) <= 1e-12 * fabs(cs.clk.fail_t),
-                  "%s: failure time %.17g (cpu) vs %.17g (cuda)", name, cs.clk.fail_t, gs.clk.fail_t);
-            CHECK(cs.clk.step == gs.clk.step, "%s: failed after %ld steps (cpu) vs %ld (cuda)", name,
-                  cs.clk.step, gs.clk.step);
-            CHECK(cs.pn == gs.pn, "%s: %zu probe samples (cpu) vs %zu (cuda) before the failure",
-                  name, cs.pn, gs.pn);
+            CHECK(cs.clk[0].fail == gs.clk[0].fail && cs.clk[0].fail_index == gs.clk[0].fail_index,
+                  "%s: failure %d at cell %d (cpu) vs %d at cell %d (cuda)", name, cs.clk[0].fail,
+                  cs.clk[0].fail_index, gs.clk[0].fail, gs.clk[0].fail_index);
+            CHECK(fabs(cs.clk[0].fail_t - gs.clk[0].fail_t) <= 1e-12 * fabs(cs.clk[0].fail_t),
+                  "%s: failure time %.17g (cpu) vs %.17g (cuda)", name, cs.clk[0].fail_t, gs.clk[0].fail_t);
+            CHECK(cs.clk[0].step == gs.clk[0].step, "%s: failed after %ld steps (cpu) vs %ld (cuda)", name,
+                  cs.clk[0].step, gs.clk[0].step);
+            CHECK(cs.rows[0].n == gs.rows[0].n, "%s: %zu probe samples (cpu) vs %zu (cuda) before the failure",
+                  name, cs.rows[0].n, gs.rows[0].n);
             printf("%s: both failed with code %d at cell %d, t = %.9g, after %ld steps\n", name,
-                   cs.clk.fail, cs.clk.fail_index, cs.clk.fail_t, cs.clk.step);
+                   cs.clk[0].fail, cs.clk[0].fail_index, cs.clk[0].fail_t, cs.clk[0].step);
             break;
         }
         compare(name, nw, &cs, &gs, t, tol, strict, &wr);
@@ -181,12 +181,12 @@ static worst run_case(const char *name, const ht_network *nw, double dt_out, int
         ht_solver_probe_clear(&gs);
     }
     CHECK(failed == expect_fail, "%s: run %s", name, failed ? "failed" : "did not fail");
-    wr.V1 = ht_solver_volume(&gs);
+    wr.V1 = ht_solver_volume(&gs, 0);
     for (int k = 0; k < nw->net.n_inlets; ++k) wr.vin += gs.w.vol_in[k];
     for (int k = 0; k < nw->net.n_outlets; ++k) wr.vout += gs.w.vol_out[k];
     printf("%s: %ld steps (cpu), %ld (cuda); worst rel. diff p %.2e q %.2e A %.2e c %.2e "
            "probes %.2e outlets %.2e\n",
-           name, cs.clk.step, gs.clk.step, wr.p, wr.q, wr.a, wr.c, wr.probe, wr.bc);
+           name, cs.clk[0].step, gs.clk[0].step, wr.p, wr.q, wr.a, wr.c, wr.probe, wr.bc);
 done:
     ht_solver_free(&cs);
     ht_solver_free(&gs);

@@ -72,10 +72,10 @@ int main(void)
     CHECK(ht_solver_advance(&s, 0.05 + 2.0 / cw[0] + 0.5 / cw[1] + 0.05) == 0, "run failed");
     /* windows: incident at p1 and p2, reflected at p2, transmitted at d1 */
     double tc = 0.05, w = 0.06;
-    double inc1 = peak(s.pt, s.pp, s.pn, 0, 3, tc + 0.5 / cw[0] - w, tc + 0.5 / cw[0] + w, 0, 1);
-    double inc2 = peak(s.pt, s.pp, s.pn, 1, 3, tc + 1.5 / cw[0] - w, tc + 1.5 / cw[0] + w, 0, 1);
-    double refl = peak(s.pt, s.pp, s.pn, 1, 3, tc + 2.5 / cw[0] - w, tc + 2.5 / cw[0] + w, 0, R < 0 ? -1 : 1);
-    double tran = peak(s.pt, s.pp, s.pn, 2, 3, tc + 2.0 / cw[0] + 0.5 / cw[1] - w, tc + 2.0 / cw[0] + 0.5 / cw[1] + w, 0, 1);
+    double inc1 = peak(s.rows[0].t, s.rows[0].p, s.rows[0].n, 0, 3, tc + 0.5 / cw[0] - w, tc + 0.5 / cw[0] + w, 0, 1);
+    double inc2 = peak(s.rows[0].t, s.rows[0].p, s.rows[0].n, 1, 3, tc + 1.5 / cw[0] - w, tc + 1.5 / cw[0] + w, 0, 1);
+    double refl = peak(s.rows[0].t, s.rows[0].p, s.rows[0].n, 1, 3, tc + 2.5 / cw[0] - w, tc + 2.5 / cw[0] + w, 0, R < 0 ? -1 : 1);
+    double tran = peak(s.rows[0].t, s.rows[0].p, s.rows[0].n, 2, 3, tc + 2.0 / cw[0] + 0.5 / cw[1] - w, tc + 2.0 / cw[0] + 0.5 / cw[1] + w, 0, 1);
     double damp = inc2 / inc1; /* per metre travelled */
     double R_num = refl / (inc2 * damp), T_num = tran / (inc2 * damp);
     printf("incident %.6g Pa -> %.6g Pa over 1 m (damping %.4f); R theory %.5f measured %.5f; T theory %.5f measured %.5f\n",

@@ -197,7 +197,7 @@ static void test_pressure_inlet(void)
     /* reflections between the inlet (pressure held: reflects fully) and the resistance decay
      * by ~0.8 per 0.1 s; 12 s leaves ~1e-11 */
     int code = ht_solver_advance(&s, 12.0);
-    CHECK(code == 0, "run failed: code %d cell %d t %g", code, s.clk.fail_index, s.clk.fail_t);
+    CHECK(code == 0, "run failed: code %d cell %d t %g", code, s.clk[0].fail_index, s.clk[0].fail_t);
     double q_in = s.w.FA[0], q_out = s.w.FA[nw.net.n_faces - 1];
     CHECK_CLOSE(q_in, q_out, 1e-9, "steady: inflow = outflow");
     CHECK_CLOSE(q_out, (1.2e4 - 2e3) / 1e9, 1e-6, "Q = (p_in - p_out) / R");

@@ -50,21 +50,21 @@ int main(int argc, char **argv)
     for (int k = 0; k < 4; ++k) {
         double best = -1, tb = 0;
         size_t rb = 0;
-        for (size_t r = 0; r < s.pn; ++r)
-            if (s.pp[r * 4 + k] > best) {
-                best = s.pp[r * 4 + k];
-                tb = s.pt[r];
+        for (size_t r = 0; r < s.rows[0].n; ++r)
+            if (s.rows[0].p[r * 4 + k] > best) {
+                best = s.rows[0].p[r * 4 + k];
+                tb = s.rows[0].t[r];
                 rb = r;
             }
         /* half-maximum crossings by linear interpolation */
         size_t r0 = rb, r1 = rb;
-        while (r0 > 0 && s.pp[r0 * 4 + k] > 0.5 * best) --r0;
-        while (r1 + 1 < s.pn && s.pp[r1 * 4 + k] > 0.5 * best) ++r1;
-        double pa = s.pp[r0 * 4 + k], pb = s.pp[(r0 + 1) * 4 + k];
-        double ta = s.pt[r0] + (0.5 * best - pa) / (pb - pa) * (s.pt[r0 + 1] - s.pt[r0]);
-        pa = s.pp[(r1 - 1) * 4 + k];
-        pb = s.pp[r1 * 4 + k];
-        double tz = s.pt[r1 - 1] + (0.5 * best - pa) / (pb - pa) * (s.pt[r1] - s.pt[r1 - 1]);
+        while (r0 > 0 && s.rows[0].p[r0 * 4 + k] > 0.5 * best) --r0;
+        while (r1 + 1 < s.rows[0].n && s.rows[0].p[r1 * 4 + k] > 0.5 * best) ++r1;
+        double pa = s.rows[0].p[r0 * 4 + k], pb = s.rows[0].p[(r0 + 1) * 4 + k];
+        double ta = s.rows[0].t[r0] + (0.5 * best - pa) / (pb - pa) * (s.rows[0].t[r0 + 1] - s.rows[0].t[r0]);
+        pa = s.rows[0].p[(r1 - 1) * 4 + k];
+        pb = s.rows[0].p[r1 * 4 + k];
+        double tz = s.rows[0].t[r1 - 1] + (0.5 * best - pa) / (pb - pa) * (s.rows[0].t[r1] - s.rows[0].t[r1 - 1]);
         double t_exp = 0.05 + xs[k] / c0;
         printf("x = %g m: peak %.4f Pa (%.2f%%), at %.5f s (expected %.5f, %.3f%%), half-width %.3f ms (%.2f%%)\n",
                xs[k], best, 100 * (best / p_peak - 1), tb, t_exp, 100 * (tb / t_exp - 1),

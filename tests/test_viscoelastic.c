@@ -148,18 +148,18 @@ static double damping_run(double phi, int cells, double periods, double *theory,
     double *pt = malloc(4096 * sizeof *pt), *pv = malloc(4096 * sizeof *pv);
     int np = 0;
     double t_end = periods * T;
-    s.clk.t = 0;
-    s.clk.t_stop = t_end;
+    s.clk[0].t = 0;
+    s.clk[0].t_stop = t_end;
     double dx = L / n->n_cells;
-    while (s.clk.t < t_end && ns < cap) {
+    while (s.clk[0].t < t_end && ns < cap) {
         double proj = 0;
         for (int i = 0; i < n->n_cells; ++i) proj += (s.U.A[i] - A0) * cos(k * nw.x[i]);
-        ts[ns] = s.clk.t;
+        ts[ns] = s.clk[0].t;
         as[ns] = proj * dx * 2 / L / A0; /* relative amplitude, eps at t = 0 */
         ++ns;
-        s.clk.dt = ht_cpu_dt(n, &s.U, &s.clk);
-        if (ht_cpu_step(n, &s.U, &s.w, &s.clk)) {
-            CHECK(0, "step failed: code %d at cell %d", s.clk.fail, s.clk.fail_index);
+        s.clk[0].dt = ht_cpu_dt(n, &s.U, &s.clk[0], 0);
+        if (ht_cpu_step(n, &s.U, &s.w, &s.clk[0], 0)) {
+            CHECK(0, "step failed: code %d at cell %d", s.clk[0].fail, s.clk[0].fail_index);
             break;
         }
     }

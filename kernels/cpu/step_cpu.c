@@ -8,11 +8,20 @@
  * is microseconds; a cell update tens of nanoseconds). */
 #define HT_OMP_MIN_CELLS 4096
 
-real ht_cpu_dt(const ht_net *n, const ht_state *U, const ht_clock *clk)
+/* Split a member's cell loops over threads only when it is alone: in an ensemble the
+ * members themselves are spread over the threads (solver.c), and a nested region would
+ * only add overhead. */
+static int split_cells(const ht_net *n)
 {
+    return n->n_members == 1 && n->m_cells >= HT_OMP_MIN_CELLS;
+}
+
+real ht_cpu_dt(const ht_net *n, const ht_state *U, const ht_clock *clk, int m)
+{
+    int lo = m * n->m_cells, hi = lo + n->m_cells;
     real rate = 0;
-#pragma omp parallel for reduction(max : rate) schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
-    for (int i = 0; i < n->n_cells; ++i) {
+#pragma omp parallel for reduction(max : rate) schedule(static) if (split_cells(n))
+    for (int i = lo; i < hi; ++i) {
         real r = ht_cell_rate(n, U, i);
         if (r > rate) rate = r;
     }
@@ -29,35 +38,35 @@ static void record_fail(ht_clock *clk, int code, int index, real t)
 }
 
 static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
-                 ht_work *w, ht_clock *clk, int s, real t, real dt, real a, real b)
+                 ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b)
 {
-    int nc = n->n_cells;
-#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
-    for (int i = 0; i < nc; ++i) ht_reconstruct_cell(n, in, w, i);
+    int lo = m * n->m_cells, hi = lo + n->m_cells, par = split_cells(n);
+#pragma omp parallel for schedule(static) if (par)
+    for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
 
     /* boundaries are few and cheap; run serially so failures are recorded in order */
     real wdt = 0.5 * dt;
-    for (int k = 0; k < n->n_inlets; ++k) {
+    for (int k = m * n->m_inlets; k < (m + 1) * n->m_inlets; ++k) {
         int code = ht_inlet_apply(n, w, k, t, wdt);
         if (code) record_fail(clk, code, n->inlets[k].cell, t);
     }
-    for (int k = 0; k < n->n_outlets; ++k) {
+    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
         int code = ht_outlet_apply(n, w, k, t, dt, s, wdt);
         if (code) record_fail(clk, code, n->outlets[k].cell, t);
     }
-    for (int j = 0; j < n->n_junctions; ++j) {
+    for (int j = m * n->m_junctions; j < (m + 1) * n->m_junctions; ++j) {
         int code = ht_junction_apply(n, w, j);
         if (code) record_fail(clk, code, n->jend_cell[n->junc_off[j]], t);
     }
     if (clk->fail) return clk->fail;
 
-#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
-    for (int i = 0; i < nc; ++i)
+#pragma omp parallel for schedule(static) if (par)
+    for (int i = lo; i < hi; ++i)
         if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
 
-    int bad_cell = nc, bad_code = HT_OK;
-#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
-    for (int i = 0; i < nc; ++i) {
+    int bad_cell = hi, bad_code = HT_OK;
+#pragma omp parallel for schedule(static) if (par)
+    for (int i = lo; i < hi; ++i) {
         int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
         if (code) {
 #pragma omp critical(ht_fail)
@@ -71,31 +80,33 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     return clk->fail;
 }
 
-static void copy_state(const ht_net *n, const ht_state *src, ht_state *dst)
+static void copy_state(const ht_net *n, const ht_state *src, ht_state *dst, int m)
 {
-#pragma omp parallel for schedule(static) if (n->n_cells >= HT_OMP_MIN_CELLS)
-    for (int i = 0; i < n->n_cells; ++i) {
+    int lo = m * n->m_cells, hi = lo + n->m_cells;
+#pragma omp parallel for schedule(static) if (split_cells(n))
+    for (int i = lo; i < hi; ++i) {
         dst->A[i] = src->A[i];
         dst->Q[i] = src->Q[i];
         dst->C[i] = src->C[i];
     }
 }
 
-int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk)
+int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
 {
     real t = clk->t, dt = clk->dt;
-    copy_state(n, U, &w->U0);
-    for (int k = 0; k < n->n_outlets; ++k) {
+    copy_state(n, U, &w->U0, m);
+    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
         w->pc0[k] = w->pc[k];
         w->pcim0[k] = w->pcim[k];
     }
-    if (stage(n, U, U, &w->U1, w, clk, 0, t, dt, 0, 1)) return clk->fail;
-    if (stage(n, &w->U1, &w->U0, U, w, clk, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;
+    if (stage(n, U, U, &w->U1, w, clk, m, 0, t, dt, 0, 1)) return clk->fail;
+    if (stage(n, &w->U1, &w->U0, U, w, clk, m, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;
     if (n->Gamma) {
         /* viscoelastic wall: the split viscous step, one tridiagonal solve per vessel
          * (vessels are independent: no viscous coupling across their ends) */
-#pragma omp parallel for schedule(dynamic, 1) if (n->n_cells >= HT_OMP_MIN_CELLS)
-        for (int v = 0; v < n->n_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
+        int v0 = m * n->m_vessels;
+#pragma omp parallel for schedule(dynamic, 1) if (split_cells(n))
+        for (int v = v0; v < v0 + n->m_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
     }
     clk->t = t + dt;
     clk->step++;

@@ -3,49 +3,51 @@
  * Single source (DESIGN.md section 3): every kernel below is a thin __global__ wrapper around
  * a function of kernels/step.h, boundary.h or junction.h; no arithmetic of the scheme is
  * written here. The only numbers computed in this file are the time-step bookkeeping that
- * the CPU path does in ht_solver_advance (solver.c): t += dt and landing on t_stop, mirrored
+ * the CPU path does in solver.c (advance_member): t += dt and landing on t_stop, mirrored
  * operation for operation in k_step_end; dt itself comes from step.h's ht_dt_from_rate.
+ *
+ * Ensembles: the network may hold n_members stacked copies of one shape (net.h). Each member
+ * has its own clock in a device array, and every thread first finds the member of its cell,
+ * boundary or vessel and asks that member's clock whether it still steps. So one launch
+ * advances all members, each with its own dt exactly as its single run would; a member
+ * that reached t_stop or failed idles until the others are done. A single run is the
+ * ensemble of one.
  *
  * One step is this fixed sequence of launches (the CPU's phase order, per RK stage:
  * reconstruct every cell; inlets, outlets, junctions; interior fluxes; update every cell):
  *
- *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim), cell rates -> exact max -> dt (last block)
+ *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim) of every member still stepping
+ *   k_dt           one block per member: max cell rate (exact, order-free) -> dt
  *   stage 0        k_reconstruct(U), k_boundary, k_interior, k_update(U -> U1), k_stage_end
  *   stage 1        k_reconstruct(U1), k_boundary, k_interior, k_update(U1, U0 -> U)
  *   k_visco        viscoelastic wall only (net.Gamma != NULL): the split viscous step,
  *                  one thread per vessel (viscoelastic.h); not launched for elastic walls
- *   k_step_end     record failures, t += dt, step++, land on t_stop, sample probes
- *
- * The clock (t, dt, t_stop, step, failure) lives on the device in a control block. Every
- * kernel first asks whether the run is done (t >= t_stop or a failure recorded) and returns
- * at once if so. That makes a step a no-op once the target time is reached, so the host can
- * launch a fixed chunk of steps without looking at the clock in between.
+ *   k_step_end     one block per member: record failures, t += dt, step++, land on
+ *                  t_stop, sample the member's probes
  *
  * Why a CUDA graph: a single network of a few hundred cells is launch- and latency-bound.
- * A step is 11 dependent kernels (12 with viscoelastic walls), each only a few microseconds of work; launched one by one
- * from the host, each costs a host API call and a host-to-GPU round of scheduling, and a
- * per-step clock check would add a synchronisation. The chunk (HT_CHUNK_BIG steps, ~700
- * kernel nodes) is captured once into a graph with stream capture, instantiated once, and
- * replayed: the GPU then chains the kernels back to back with no host involvement. After a
- * replay the host copies the control block back (one small device-to-host copy and one
- * synchronisation per chunk) and repeats until the clock reaches t_stop or a failure is
- * recorded. Steps after t_stop inside a chunk cost an empty kernel each; a smaller graph
- * (HT_CHUNK_SMALL steps) is used when the last dt says that few steps are left before
- * t_stop, so the tail of an output interval wastes little. (CUDA 12.4+ conditional WHILE
- * nodes could remove the per-chunk synchronisation; the fixed chunk works on any driver.)
+ * A step is 12 dependent kernels (13 with viscoelastic walls), each only a few microseconds
+ * of work; launched one by one from the host, each costs a host API call, and a per-step
+ * clock check would add a synchronisation. The chunk (HT_CHUNK_BIG steps) is captured once
+ * into a graph with stream capture, instantiated once, and replayed: the GPU then chains the
+ * kernels back to back with no host involvement. After a replay the host copies the member
+ * clocks back (one small copy and one synchronisation per chunk) and repeats until every
+ * member reached t_stop or failed. Steps past t_stop inside a chunk cost an empty kernel
+ * each; a smaller graph (HT_CHUNK_SMALL steps) is used when every stepping member has few
+ * steps left. (CUDA 12.4+ conditional WHILE nodes could remove the per-chunk
+ * synchronisation; the fixed chunk works on any driver.)
  *
- * Measured on an H100 (tests' tree network, Fourier inflow, output every 8 ms): 225 cells
- * ~75-85 us per step (the single-threaded CPU backend: ~35-50 us), 2250 cells ~74 us
- * (CPU ~300-500 us), 22500 cells ~58 us (CPU ~5 ms). Per step the time is the latency of
- * the 11 kernels, the boundary kernel (serial Newton solves) the longest at ~19 us; a
- * persistent single-block kernel for small networks and ensembles is the next step.
+ * Measured on an H100 before ensembles (single tree network, output every 8 ms): 225 cells
+ * ~75-85 us per step, 2250 cells ~74 us, 22500 cells ~58 us: the latency of the kernels,
+ * the boundary kernel (serial Newton solves) the longest at ~19 us. docs/performance.md
+ * keeps the current figures.
  *
- * Failures: the CPU records the first failure in its serial order (inlets, then outlets,
- * then junctions; for the cell update the lowest failing cell). To reproduce that order
- * exactly regardless of thread scheduling, each failing thread posts a 64-bit key
- * (order << 32 | code) with atomicMin: the lowest order wins, and its code travels with it,
- * so the code and the index always belong to the same failure. A one-thread kernel at the
- * end of each stage commits the key into the clock (first failure wins, as record_fail).
+ * Failures: the CPU records a member's first failure in its serial order (inlets, then
+ * outlets, then junctions; for the cell update the lowest failing cell). To reproduce that
+ * order regardless of thread scheduling, each failing thread posts a 64-bit key
+ * (order << 32 | code) with atomicMin into its member's slot: the lowest order wins, and its
+ * code travels with it. A kernel at the end of each stage commits the keys into the clocks
+ * (first failure wins, as record_fail).
  */
 #include "backend_cuda.h"
 #include "../step.h"
@@ -57,39 +59,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HT_CUDA_BS 128        /* threads per block: cells, faces, probes (boundaries: 1) */
+#define HT_CUDA_BS 128        /* threads per block: cells, faces, probes */
 #define HT_CHUNK_BIG 64       /* steps per replay of the big graph */
 #define HT_CHUNK_SMALL 8      /* steps per replay of the small graph (tail of an interval) */
 #define HT_KEY_NONE 0xffffffffffffffffULL
 
-/* The device-side control block: the clock and the bookkeeping of reductions/failures. */
+/* One member's device-side control: its clock and the failure keys of the stage. */
 typedef struct {
     ht_clock clk;
-    unsigned long long rate_bits;  /* max cell rate of this step, as the bits of a double >= 0 */
-    unsigned long long bkey;       /* lowest failing boundary: (order << 32) | code */
-    unsigned long long ckey;       /* lowest failing cell: (cell << 32) | code */
-    unsigned int blocks_done;      /* k_begin's last-block counter */
+    unsigned long long bkey;       /* lowest failing boundary: (local order << 32) | code */
+    unsigned long long ckey;       /* lowest failing cell: (global cell << 32) | code */
     int nsamp;                     /* probe rows written in the current chunk */
-} ht_dctl;
+    int pad;
+} ht_dmember;
 
-/* Device buffers for the probe samples of one chunk. */
+/* Device buffers for the probe samples of one chunk: member m's rows at m * cap. */
 typedef struct {
-    double *t, *p, *q, *a;         /* [cap], [cap][n_probes] */
+    double *t, *p, *q, *a;         /* [M][cap], [M][cap][m_probes] */
     int cap;
 } ht_dprobe;
 
+/* Host: one member's probe rows of the current advance call. */
+typedef struct {
+    double *t, *p, *q, *a;
+    size_t n, cap;
+} ht_hrows;
+
 struct ht_cuda {
     ht_net d;                      /* the network with device pointers (passed by value) */
+    int M;                         /* members */
     int n_ends;                    /* junction ends */
     ht_state U;                    /* device */
     ht_work w;                     /* device */
     real *state_buf;               /* one device allocation behind U and w */
-    ht_dctl *ctl;                  /* device */
-    ht_dctl *hctl;                 /* pinned host mirror of ctl, current after every chunk */
+    ht_dmember *mem;               /* device [M] */
+    ht_dmember *hmem;              /* pinned host mirror of mem, current after every chunk */
     ht_dprobe dp;                  /* device probe rows of one chunk */
     double *st, *sp, *sq, *sa;     /* pinned staging for one chunk's probe rows */
-    double *ot, *op, *oq, *oa;     /* host: probe rows of the current advance call */
-    size_t on, ocap;
+    ht_hrows *hr;                  /* [M] */
+    ht_cuda_rows *out;             /* [M] what ht_cuda_advance hands back */
     void **allocs;                 /* device allocations for the network arrays */
     int n_allocs, cap_allocs;
     cudaStream_t stream;
@@ -132,19 +140,19 @@ static void cu_msg(char *err, size_t len, const char *file, int line, const char
 
 /* ------------------------------------------------------------------ device helpers */
 
-/* Nothing more to do this chunk: target time reached or a failure recorded. Read at the
- * entry of every kernel; the clock is only written by one-thread kernels (k_stage_end,
- * k_step_end) and by the last block of k_begin, after every other block has read it. */
-__device__ static int clk_done(const ht_dctl *c)
+/* Member m is done for this chunk: target time reached or a failure recorded. The clock is
+ * only written by k_dt, k_stage_end and k_step_end (one thread per member), each a kernel of
+ * its own, so every thread of a kernel sees the same clock. */
+__device__ static int member_done(const ht_dmember *mb)
 {
-    return c->clk.fail != HT_OK || !(c->clk.t < c->clk.t_stop);
+    return mb->clk.fail != HT_OK || !(mb->clk.t < mb->clk.t_stop);
 }
 
-/* The same, and no boundary failed in this stage (the CPU returns before the interior
- * fluxes and the update when a boundary failed). */
-__device__ static int stage_done(const ht_dctl *c)
+/* The same, and no boundary of the member failed in this stage (the CPU returns before the
+ * interior fluxes and the update when a boundary failed). */
+__device__ static int stage_done(const ht_dmember *mb)
 {
-    return clk_done(c) || c->bkey != HT_KEY_NONE;
+    return member_done(mb) || mb->bkey != HT_KEY_NONE;
 }
 
 /* record_fail of step_cpu.c: the first failure wins. */
@@ -157,64 +165,77 @@ __device__ static void dev_record_fail(ht_clock *clk, int code, int index, real 
     }
 }
 
-
 /* Stage time as the CPU passes it to stage(): t, then t + dt. */
 __device__ static real stage_time(const ht_clock *clk, int stage)
 {
     return stage == 0 ? clk->t : clk->t + clk->dt;
 }
 
-/* Move this stage's failure keys into the clock, in the CPU's order: a boundary failure at
- * the stage time (the update did not run), else the lowest failing cell at stage time + dt.
- * One thread only. */
-__device__ static void commit_stage(const ht_net *n, ht_dctl *c, int stage)
+/* Move member m's failure keys of this stage into its clock, in the CPU's order: a boundary
+ * failure at the stage time (the update did not run), else the lowest failing cell at stage
+ * time + dt. One thread per member. */
+__device__ static void commit_stage(const ht_net *n, ht_dmember *mb, int m, int stage)
 {
-    real t = stage_time(&c->clk, stage);
-    unsigned long long k = c->bkey;
+    real t = stage_time(&mb->clk, stage);
+    unsigned long long k = mb->bkey;
     if (k != HT_KEY_NONE) {
         int b = (int)(k >> 32), code = (int)(k & 0xffffffffULL);
-        int ni = n->n_inlets, no = n->n_outlets;
-        int index = b < ni ? n->inlets[b].cell
-                  : b < ni + no ? n->outlets[b - ni].cell
-                  : n->jend_cell[n->junc_off[b - ni - no]];
-        dev_record_fail(&c->clk, code, index, t);
-        c->bkey = HT_KEY_NONE;
+        int ni = n->m_inlets, no = n->m_outlets;
+        int index = b < ni ? n->inlets[m * ni + b].cell
+                  : b < ni + no ? n->outlets[m * no + b - ni].cell
+                  : n->jend_cell[n->junc_off[m * n->m_junctions + b - ni - no]];
+        dev_record_fail(&mb->clk, code, index, t);
+        mb->bkey = HT_KEY_NONE;
     }
-    k = c->ckey;
+    k = mb->ckey;
     if (k != HT_KEY_NONE) {
         int i = (int)(k >> 32), code = (int)(k & 0xffffffffULL);
-        dev_record_fail(&c->clk, code, i, t + c->clk.dt);
-        c->ckey = HT_KEY_NONE;
+        dev_record_fail(&mb->clk, code, i, t + mb->clk.dt);
+        mb->ckey = HT_KEY_NONE;
     }
 }
 
 /* ------------------------------------------------------------------ kernels */
 
-/* Start of a step: U0 = U, pc0 = pc (copy_state and the pc0 loop of ht_cpu_step), the CFL
- * rate of every cell and its maximum. The maximum is exact whatever the order of the
- * reduction (max only selects), so dt is bitwise the CPU's for the same state. Rates are
- * >= 0 (|lambda| / dx), so their IEEE bit patterns order like the values and an integer
- * atomicMax combines the blocks; NaN rates are skipped as the CPU's `if (r > rate)` skips
- * them. The last block to finish turns the maximum into dt. Launched with at least
- * max(n_cells, n_outlets) threads, HT_CUDA_BS per block. */
-__global__ void k_begin(ht_net n, ht_state U, ht_work w, ht_dctl *ctl)
+/* Every member's target time (before a chunk loop; the host mirror gets it with the next
+ * copy back). */
+__global__ void k_set_tstop(ht_dmember *mem, int M, real t_stop)
 {
-    __shared__ real smax[HT_CUDA_BS];
-    __shared__ int last;
-    if (clk_done(ctl)) return;
-    int tid = threadIdx.x;
-    int i = blockIdx.x * blockDim.x + tid;
-    real r = 0;
-    if (i < n.n_cells) {
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m < M) mem[m].clk.t_stop = t_stop;
+}
+
+/* Start of a step: U0 = U, pc0 = pc (copy_state and the pc0 loop of ht_cpu_step). Launched
+ * with at least max(n_cells, n_outlets) threads. */
+__global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n.n_cells && !member_done(&mem[i / n.m_cells])) {
         w.U0.A[i] = U.A[i];
         w.U0.Q[i] = U.Q[i];
         w.U0.C[i] = U.C[i];
-        real ri = ht_cell_rate(&n, &U, i);
-        if (ri > r) r = ri;
     }
-    if (i < n.n_outlets) {
+    if (i < n.n_outlets && !member_done(&mem[i / n.m_outlets])) {
         w.pc0[i] = w.pc[i];
         w.pcim0[i] = w.pcim[i];
+    }
+}
+
+/* The CFL step of member m = blockIdx.x: the largest rate of its cells. A maximum is exact
+ * whatever the order of the reduction (max only selects), so dt is bitwise the CPU's for the
+ * same state; NaN rates are skipped as the CPU's `if (r > rate)` skips them. Then dt as
+ * ht_cpu_dt and solver.c: ht_dt_from_rate, and a CFL failure when it is not positive. */
+__global__ void k_dt(ht_net n, ht_state U, ht_dmember *mem)
+{
+    __shared__ real smax[HT_CUDA_BS];
+    int m = blockIdx.x, tid = threadIdx.x;
+    ht_dmember *mb = &mem[m];
+    if (member_done(mb)) return;
+    int lo = m * n.m_cells, hi = lo + n.m_cells;
+    real r = 0;
+    for (int i = lo + tid; i < hi; i += blockDim.x) {
+        real ri = ht_cell_rate(&n, &U, i);
+        if (ri > r) r = ri;
     }
     smax[tid] = r;
     __syncthreads();
@@ -222,52 +243,52 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, ht_dctl *ctl)
         if (tid < s && smax[tid + s] > smax[tid]) smax[tid] = smax[tid + s];
         __syncthreads();
     }
-    if (tid == 0) {
-        if (smax[0] > 0)
-            atomicMax(&ctl->rate_bits, (unsigned long long)__double_as_longlong(smax[0]));
-        __threadfence();
-        unsigned int prev = atomicAdd(&ctl->blocks_done, 1u);
-        last = prev == gridDim.x - 1;
-    }
-    __syncthreads();
-    if (!last || tid != 0) return;
-    __threadfence();
-    real rate = __longlong_as_double((long long)atomicExch(&ctl->rate_bits, 0ULL));
-    ctl->blocks_done = 0;
-    ht_clock *clk = &ctl->clk;
-    real dt = ht_dt_from_rate(n.cfl, rate, clk);
+    if (tid != 0) return;
+    ht_clock *clk = &mb->clk;
+    real dt = ht_dt_from_rate(n.cfl, smax[0], clk);
     clk->dt = dt;
     if (!(dt > 0)) {
-        /* as ht_solver_advance */
         clk->fail = HT_FAIL_CFL;
-        clk->fail_index = 0;
+        clk->fail_index = lo;
         clk->fail_t = clk->t;
     }
 }
 
 /* Reconstruction of every cell from state `in`. */
-__global__ void k_reconstruct(ht_net n, ht_state in, ht_work w, const ht_dctl *ctl)
+__global__ void k_reconstruct(ht_net n, ht_state in, ht_work w, const ht_dmember *mem)
 {
-    if (clk_done(ctl)) return;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n.n_cells) return;
+    if (i >= n.n_cells || member_done(&mem[i / n.m_cells])) return;
     ht_reconstruct_cell(&n, &in, &w, i);
 }
 
-/* One thread per boundary, in the CPU's order: inlets, outlets, junctions. Every boundary
- * runs even when another fails (as on the CPU: the volume accounts of all of them move).
- * Launched as one single-thread block per boundary: inlets, outlets and junctions take
- * different branches and serial Newton loops, which inside one warp would run one after
- * another (measured on an H100: 44 us for the 7 boundaries of the test tree in one warp);
- * in separate blocks they run side by side on different SMs. */
-__global__ void k_boundary(ht_net n, ht_work w, ht_dctl *ctl, int stage)
+/* One thread per boundary: all inlets, then all outlets, then all junctions (member after
+ * member within each kind, so a warp of an ensemble runs one kind of solve). Every boundary
+ * of a member runs even when another fails (as on the CPU: the volume accounts of all of
+ * them move). A single run launches one single-thread block per boundary: inlets, outlets
+ * and junctions take different branches and serial Newton loops, which inside one warp
+ * would run one after another (measured on an H100: 44 us for the 7 boundaries of the test
+ * tree in one warp); in separate blocks they run side by side on different SMs. */
+__global__ void k_boundary(ht_net n, ht_work w, ht_dmember *mem, int stage)
 {
-    if (clk_done(ctl)) return;
     int b = blockIdx.x * blockDim.x + threadIdx.x;
     int ni = n.n_inlets, no = n.n_outlets, nj = n.n_junctions;
     if (b >= ni + no + nj) return;
-    real dt = ctl->clk.dt;
-    real t = stage_time(&ctl->clk, stage);
+    int m, order;
+    if (b < ni) {
+        m = b / n.m_inlets;
+        order = b - m * n.m_inlets;
+    } else if (b < ni + no) {
+        m = (b - ni) / n.m_outlets;
+        order = n.m_inlets + (b - ni - m * n.m_outlets);
+    } else {
+        m = (b - ni - no) / n.m_junctions;
+        order = n.m_inlets + n.m_outlets + (b - ni - no - m * n.m_junctions);
+    }
+    ht_dmember *mb = &mem[m];
+    if (member_done(mb)) return;
+    real dt = mb->clk.dt;
+    real t = stage_time(&mb->clk, stage);
     real wdt = 0.5 * dt;
     int code;
     if (b < ni)
@@ -276,72 +297,76 @@ __global__ void k_boundary(ht_net n, ht_work w, ht_dctl *ctl, int stage)
         code = ht_outlet_apply(&n, &w, b - ni, t, dt, stage, wdt);
     else
         code = ht_junction_apply(&n, &w, b - ni - no);
-    if (code) atomicMin(&ctl->bkey, ((unsigned long long)b << 32) | (unsigned int)code);
+    if (code) atomicMin(&mb->bkey, ((unsigned long long)order << 32) | (unsigned int)code);
 }
 
 /* Interior face fluxes: the right face of every cell that is not the last of its vessel. */
-__global__ void k_interior(ht_net n, ht_work w, const ht_dctl *ctl)
+__global__ void k_interior(ht_net n, ht_work w, const ht_dmember *mem)
 {
-    if (stage_done(ctl)) return;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n.n_cells) return;
+    if (i >= n.n_cells || stage_done(&mem[i / n.m_cells])) return;
     if (!ht_is_last_cell(&n, i)) ht_interior_flux(&n, &w, i);
 }
 
-/* Cell update of one RK stage. Every cell is written (as on the CPU); the lowest failing
- * cell wins. Stage 0: a = 0, b = 1; stage 1: a = b = 0.5 with the CFL check. */
+/* Cell update of one RK stage. Every cell of a stepping member is written (as on the CPU);
+ * the lowest failing cell wins. Stage 0: a = 0, b = 1; stage 1: a = b = 0.5 with the CFL
+ * check. */
 __global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_work w,
-                         ht_dctl *ctl, int stage)
+                         ht_dmember *mem, int stage)
 {
-    if (stage_done(ctl)) return;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n.n_cells) return;
-    real dt = ctl->clk.dt;
+    ht_dmember *mb = &mem[i / n.m_cells];
+    if (stage_done(mb)) return;
+    real dt = mb->clk.dt;
     real a = stage == 0 ? 0 : 0.5, b = stage == 0 ? 1 : 0.5;
     int code = ht_update_cell(&n, &in, &base, &out, &w, i, dt, a, b, stage == 1);
-    if (code) atomicMin(&ctl->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
+    if (code) atomicMin(&mb->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
 }
 
 /* Viscoelastic wall: the backward-Euler viscous step of every vessel on the final state,
  * one thread per vessel (a Thomas solve is sequential along the vessel). Skipped as the CPU
  * skips it: when stage 1 failed, in a boundary (bkey) or in a cell (ckey; committed only by
  * k_step_end, which runs after this kernel). */
-__global__ void k_visco(ht_net n, ht_state U, ht_work w, const ht_dctl *ctl)
+__global__ void k_visco(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
 {
-    if (stage_done(ctl) || ctl->ckey != HT_KEY_NONE) return;
     int v = blockIdx.x * blockDim.x + threadIdx.x;
     if (v >= n.n_vessels) return;
-    ht_visco_vessel(&n, &U, w.visc_cp, v, ctl->clk.dt);
+    const ht_dmember *mb = &mem[v / n.m_vessels];
+    if (stage_done(mb) || mb->ckey != HT_KEY_NONE) return;
+    ht_visco_vessel(&n, &U, w.visc_cp, v, mb->clk.dt);
 }
 
-/* End of stage 0: commit its failures. One thread. */
-__global__ void k_stage_end(ht_net n, ht_dctl *ctl)
+/* End of stage 0: commit its failures. One thread per member. */
+__global__ void k_stage_end(ht_net n, ht_dmember *mem)
 {
-    if (threadIdx.x != 0 || blockIdx.x != 0) return;
-    if (clk_done(ctl)) return;
-    commit_stage(&n, ctl, 0);
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m >= n.n_members || member_done(&mem[m])) return;
+    commit_stage(&n, &mem[m], m, 0);
 }
 
-/* End of the step: commit stage 1's failures; if none, advance the clock as ht_cpu_step
- * and ht_solver_advance do (t = t + dt, step++, t = t_stop once t >= t_stop), then sample
- * every probe into the next row of the chunk's buffer. One block. */
-__global__ void k_step_end(ht_net n, ht_state U, ht_dctl *ctl, ht_dprobe pb)
+/* End of the step, one block per member: commit stage 1's failures; if none, advance the
+ * clock as ht_cpu_step and solver.c do (t = t + dt, step++, t = t_stop once t >= t_stop),
+ * then sample the member's probes into its next row of the chunk's buffer. */
+__global__ void k_step_end(ht_net n, ht_state U, ht_dmember *mem, ht_dprobe pb)
 {
     __shared__ int ok, row;
     __shared__ real tnew;
+    int m = blockIdx.x;
+    ht_dmember *mb = &mem[m];
     if (threadIdx.x == 0) {
         ok = 0;
-        if (!clk_done(ctl)) {
-            commit_stage(&n, ctl, 1);
-            ht_clock *clk = &ctl->clk;
+        if (!member_done(mb)) {
+            commit_stage(&n, mb, m, 1);
+            ht_clock *clk = &mb->clk;
             if (clk->fail == HT_OK) {
                 clk->t = clk->t + clk->dt;
                 clk->step++;
                 if (clk->t >= clk->t_stop) clk->t = clk->t_stop; /* exact output times */
                 tnew = clk->t;
-                row = ctl->nsamp;
-                if (n.n_probes > 0 && row < pb.cap) {
-                    ctl->nsamp = row + 1;
+                row = mb->nsamp;
+                if (n.m_probes > 0 && row < pb.cap) {
+                    mb->nsamp = row + 1;
                     ok = 1;
                 }
             }
@@ -349,10 +374,18 @@ __global__ void k_step_end(ht_net n, ht_state U, ht_dctl *ctl, ht_dprobe pb)
     }
     __syncthreads();
     if (!ok) return;
-    size_t base = (size_t)row * (size_t)n.n_probes;
-    for (int k = threadIdx.x; k < n.n_probes; k += blockDim.x)
-        ht_probe_sample(&n, &U, k, &pb.p[base + k], &pb.q[base + k], &pb.a[base + k]);
-    if (threadIdx.x == 0) pb.t[row] = tnew;
+    int np = n.m_probes;
+    size_t base = ((size_t)m * (size_t)pb.cap + (size_t)row) * (size_t)np;
+    for (int k = threadIdx.x; k < np; k += blockDim.x)
+        ht_probe_sample(&n, &U, m * np + k, &pb.p[base + k], &pb.q[base + k], &pb.a[base + k]);
+    if (threadIdx.x == 0) pb.t[(size_t)m * (size_t)pb.cap + (size_t)row] = tnew;
+}
+
+/* Zero every member's probe-row count at the start of a chunk. */
+__global__ void k_chunk_start(ht_dmember *mem, int M)
+{
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m < M) mem[m].nsamp = 0;
 }
 
 /* ------------------------------------------------------------------ host side */
@@ -363,56 +396,61 @@ static int nblocks(int count) { return (count + HT_CUDA_BS - 1) / HT_CUDA_BS; }
 static int enqueue_step(ht_cuda *g, char *err, size_t len)
 {
     const ht_net n = g->d;
-    ht_dctl *ctl = g->ctl;
+    ht_dmember *mem = g->mem;
     cudaStream_t st = g->stream;
-    int nc = n.n_cells;
+    int nc = n.n_cells, M = g->M;
     int nbeg = nblocks(nc > n.n_outlets ? nc : n.n_outlets);
     int ncb = nblocks(nc);
     int nb = n.n_inlets + n.n_outlets + n.n_junctions;
+    /* a single run: one thread per block (see k_boundary); an ensemble: warps of one kind */
+    int bbs = M == 1 ? 1 : 32;
     ht_state U = g->U, U0 = g->w.U0, U1 = g->w.U1;
 
-    k_begin<<<nbeg, HT_CUDA_BS, 0, st>>>(n, U, g->w, ctl);
+    k_begin<<<nbeg, HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
     CU_LAUNCH(k_begin);
+    k_dt<<<M, HT_CUDA_BS, 0, st>>>(n, U, mem);
+    CU_LAUNCH(k_dt);
     for (int s = 0; s < 2; ++s) {
         ht_state in = s == 0 ? U : U1;
         ht_state base = s == 0 ? U : U0;
         ht_state out = s == 0 ? U1 : U;
-        k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, ctl);
+        k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
         CU_LAUNCH(k_reconstruct);
         if (nb > 0) {
-            k_boundary<<<nb, 1, 0, st>>>(n, g->w, ctl, s);
+            k_boundary<<<(nb + bbs - 1) / bbs, bbs, 0, st>>>(n, g->w, mem, s);
             CU_LAUNCH(k_boundary);
         }
-        k_interior<<<ncb, HT_CUDA_BS, 0, st>>>(n, g->w, ctl);
+        k_interior<<<ncb, HT_CUDA_BS, 0, st>>>(n, g->w, mem);
         CU_LAUNCH(k_interior);
-        k_update<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, base, out, g->w, ctl, s);
+        k_update<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, base, out, g->w, mem, s);
         CU_LAUNCH(k_update);
         if (s == 0) {
-            k_stage_end<<<1, 1, 0, st>>>(n, ctl);
+            k_stage_end<<<nblocks(M), HT_CUDA_BS, 0, st>>>(n, mem);
             CU_LAUNCH(k_stage_end);
         }
     }
     if (n.Gamma) {
-        k_visco<<<nblocks(n.n_vessels), HT_CUDA_BS, 0, st>>>(n, U, g->w, ctl);
+        k_visco<<<nblocks(n.n_vessels), HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
         CU_LAUNCH(k_visco);
     }
-    k_step_end<<<1, HT_CUDA_BS, 0, st>>>(n, U, ctl, g->dp);
+    k_step_end<<<M, 32, 0, st>>>(n, U, mem, g->dp);
     CU_LAUNCH(k_step_end);
     return 0;
 fail:
     return -1;
 }
 
-/* Capture `steps` steps (after resetting the chunk's probe-row count) into a graph. */
+/* Capture `steps` steps (after resetting the chunk's probe-row counts) into a graph. */
 static int build_graph(ht_cuda *g, int steps, cudaGraphExec_t *exec, char *err, size_t len)
 {
     cudaGraph_t graph = NULL;
     int rc = 0;
     cudaError_t e;
     CU(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
-    e = cudaMemsetAsync(&g->ctl->nsamp, 0, sizeof(int), g->stream);
+    k_chunk_start<<<nblocks(g->M), HT_CUDA_BS, 0, g->stream>>>(g->mem, g->M);
+    e = cudaGetLastError();
     if (e != cudaSuccess) {
-        cu_msg(err, len, __FILE__, __LINE__, "cudaMemsetAsync(nsamp)", e);
+        cu_msg(err, len, __FILE__, __LINE__, "launch of k_chunk_start", e);
         rc = -1;
     }
     for (int k = 0; k < steps && rc == 0; ++k) rc = enqueue_step(g, err, len);
@@ -557,8 +595,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     ht_cuda *g = NULL;
     ht_inlet *hin = NULL;
     ht_outlet *hout = NULL;
-    ht_dctl init;
-    size_t nc, nf, no, ni, np, total;
+    ht_dmember *init = NULL;
+    size_t nc, nf, no, ni, np, total, M;
     real *p;
     *out = NULL;
     if (!net || !U || net->n_cells <= 0 || net->n_faces <= 0) {
@@ -574,7 +612,9 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     nf = (size_t)net->n_faces;
     no = (size_t)net->n_outlets;
     ni = (size_t)net->n_inlets;
-    np = (size_t)net->n_probes;
+    np = (size_t)net->m_probes;
+    M = (size_t)net->n_members;
+    g->M = net->n_members;
     CU(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
     g->have_stream = 1;
 
@@ -596,8 +636,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(jend_cell, g->n_ends, int);
     DUP(jend_face, g->n_ends, int);
     DUP(jend_sign, g->n_ends, int);
-    DUP(probe_cell, np, int);
-    DUP(probe_w, np, real);
+    DUP(probe_cell, (size_t)net->n_probes, int);
+    DUP(probe_w, (size_t)net->n_probes, real);
     /* inlets: their waveforms hold host pointers to tables / Fourier coefficients */
     if (ni > 0) {
         void *pv;
@@ -662,23 +702,31 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     if (no > 0 && pcim)
         CU(cudaMemcpy(g->w.pcim, pcim, no * sizeof(real), cudaMemcpyHostToDevice));
 
-    /* control block: clock at t = 0, step 0, no failure, empty keys */
-    memset(&init, 0, sizeof init);
-    init.bkey = init.ckey = HT_KEY_NONE;
-    CU(cudaMalloc((void **)&g->ctl, sizeof *g->ctl));
-    CU(cudaMemcpy(g->ctl, &init, sizeof init, cudaMemcpyHostToDevice));
-    CU(cudaMallocHost((void **)&g->hctl, sizeof *g->hctl));
-    *g->hctl = init;
+    /* member clocks at t = 0, step 0, no failure, empty keys */
+    init = (ht_dmember *)calloc(M, sizeof *init);
+    g->hr = (ht_hrows *)calloc(M, sizeof *g->hr);
+    g->out = (ht_cuda_rows *)calloc(M, sizeof *g->out);
+    if (!init || !g->hr || !g->out) {
+        snprintf(err, len, "CUDA backend: out of host memory");
+        goto fail;
+    }
+    for (size_t m = 0; m < M; ++m) init[m].bkey = init[m].ckey = HT_KEY_NONE;
+    CU(cudaMalloc((void **)&g->mem, M * sizeof *g->mem));
+    CU(cudaMemcpy(g->mem, init, M * sizeof *init, cudaMemcpyHostToDevice));
+    CU(cudaMallocHost((void **)&g->hmem, M * sizeof *g->hmem));
+    memcpy(g->hmem, init, M * sizeof *init);
+    free(init);
+    init = NULL;
 
-    /* probe rows of one chunk, on the device and pinned on the host */
+    /* probe rows of one chunk per member, on the device and pinned on the host */
     g->dp.cap = HT_CHUNK_BIG;
     if (np > 0) {
-        size_t rows = (size_t)HT_CHUNK_BIG;
+        size_t rows = (size_t)HT_CHUNK_BIG * M;
         CU(cudaMalloc((void **)&g->dp.t, rows * sizeof(double)));
         CU(cudaMalloc((void **)&g->dp.p, rows * np * sizeof(double)));
         CU(cudaMalloc((void **)&g->dp.q, rows * np * sizeof(double)));
         CU(cudaMalloc((void **)&g->dp.a, rows * np * sizeof(double)));
-        /* rows past the chunk's count are copied back too (one copy, no second sync) */
+        /* rows past a chunk's count are copied back too (one copy, no second sync) */
         CU(cudaMemset(g->dp.t, 0, rows * sizeof(double)));
         CU(cudaMemset(g->dp.p, 0, rows * np * sizeof(double)));
         CU(cudaMemset(g->dp.q, 0, rows * np * sizeof(double)));
@@ -700,92 +748,112 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
 fail:
     free(hin);
     free(hout);
+    free(init);
     ht_cuda_destroy(g);
     return -1;
 }
 
-/* Append the chunk's probe rows to the rows of this advance call. */
-static int take_rows(ht_cuda *g, size_t rows, char *err, size_t len)
+/* Append member m's rows of the chunk (staged on the host) to its rows of this call. */
+static int take_rows(ht_cuda *g, int m, size_t rows, char *err, size_t len)
 {
-    size_t np = (size_t)g->d.n_probes;
+    size_t np = (size_t)g->d.m_probes;
+    ht_hrows *h = &g->hr[m];
     if (rows == 0 || np == 0) return 0;
-    if (g->on + rows > g->ocap) {
-        size_t cap = g->ocap ? 2 * g->ocap : 1024;
-        while (cap < g->on + rows) cap *= 2;
-        double *t = (double *)realloc(g->ot, cap * sizeof *t);
-        if (t) g->ot = t;
-        double *p = t ? (double *)realloc(g->op, cap * np * sizeof *p) : NULL;
-        if (p) g->op = p;
-        double *q = p ? (double *)realloc(g->oq, cap * np * sizeof *q) : NULL;
-        if (q) g->oq = q;
-        double *a = q ? (double *)realloc(g->oa, cap * np * sizeof *a) : NULL;
+    if (h->n + rows > h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 1024;
+        while (cap < h->n + rows) cap *= 2;
+        double *t = (double *)realloc(h->t, cap * sizeof *t);
+        if (t) h->t = t;
+        double *p = t ? (double *)realloc(h->p, cap * np * sizeof *p) : NULL;
+        if (p) h->p = p;
+        double *q = p ? (double *)realloc(h->q, cap * np * sizeof *q) : NULL;
+        if (q) h->q = q;
+        double *a = q ? (double *)realloc(h->a, cap * np * sizeof *a) : NULL;
         if (!a) {
             snprintf(err, len, "CUDA backend: out of host memory for probe samples");
             return -1;
         }
-        g->oa = a;
-        g->ocap = cap;
+        h->a = a;
+        h->cap = cap;
     }
-    memcpy(g->ot + g->on, g->st, rows * sizeof(double));
-    memcpy(g->op + g->on * np, g->sp, rows * np * sizeof(double));
-    memcpy(g->oq + g->on * np, g->sq, rows * np * sizeof(double));
-    memcpy(g->oa + g->on * np, g->sa, rows * np * sizeof(double));
-    g->on += rows;
+    size_t src = (size_t)m * (size_t)g->dp.cap;
+    memcpy(h->t + h->n, g->st + src, rows * sizeof(double));
+    memcpy(h->p + h->n * np, g->sp + src * np, rows * np * sizeof(double));
+    memcpy(h->q + h->n * np, g->sq + src * np, rows * np * sizeof(double));
+    memcpy(h->a + h->n * np, g->sa + src * np, rows * np * sizeof(double));
+    h->n += rows;
     return 0;
 }
 
-extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, size_t *n,
-                               const double **t, const double **p, const double **q,
-                               const double **a, char *err, size_t len)
+/* Some member still steps towards t_stop (host mirror). With *few set when every such
+ * member's last dt says fewer steps than half the big chunk remain. */
+static int any_running(const ht_cuda *g, double t_stop, int *few)
+{
+    int run = 0;
+    *few = 1;
+    for (int m = 0; m < g->M; ++m) {
+        const ht_clock *c = &g->hmem[m].clk;
+        if (c->fail != HT_OK || !(c->t < t_stop)) continue;
+        run = 1;
+        if (!(c->dt > 0 && (t_stop - c->t) < 0.5 * HT_CHUNK_BIG * c->dt)) *few = 0;
+    }
+    return run;
+}
+
+extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows,
+                               char *err, size_t len)
 {
     char tmp[256];
     if (!err || !len) {
         err = tmp;
         len = sizeof tmp;
     }
-    size_t np = (size_t)g->d.n_probes;
-    g->on = 0;
-    if (n) *n = 0;
+    size_t np = (size_t)g->d.m_probes, M = (size_t)g->M;
+    int few = 0, fail = HT_OK;
+    for (int m = 0; m < g->M; ++m) g->hr[m].n = 0;
     /* the host mirror is current (copied back after every chunk): set the target there
      * and on the device */
-    g->hctl->clk.t_stop = t_stop;
-    CU(cudaMemcpyAsync(&g->ctl->clk.t_stop, &g->hctl->clk.t_stop, sizeof(double),
-                       cudaMemcpyHostToDevice, g->stream));
-    while (g->hctl->clk.fail == HT_OK && g->hctl->clk.t < t_stop) {
-        /* the small graph when the last step says fewer steps than half the big chunk
-         * remain: wasted (empty) steps past t_stop then stay few */
-        const ht_clock *c = &g->hctl->clk;
-        int which = 0;
-        if (c->dt > 0 && (t_stop - c->t) < 0.5 * HT_CHUNK_BIG * c->dt) which = 1;
+    for (int m = 0; m < g->M; ++m) g->hmem[m].clk.t_stop = t_stop;
+    k_set_tstop<<<nblocks(g->M), HT_CUDA_BS, 0, g->stream>>>(g->mem, g->M, t_stop);
+    CU_LAUNCH(k_set_tstop);
+    while (any_running(g, t_stop, &few)) {
+        /* the small graph when every member is near t_stop: wasted (empty) steps past
+         * t_stop then stay few */
+        int which = few ? 1 : 0;
         size_t rows_max = (size_t)g->chunk[which];
         CU(cudaGraphLaunch(g->exec[which], g->stream));
-        CU(cudaMemcpyAsync(g->hctl, g->ctl, sizeof *g->hctl, cudaMemcpyDeviceToHost, g->stream));
+        CU(cudaMemcpyAsync(g->hmem, g->mem, M * sizeof *g->hmem, cudaMemcpyDeviceToHost, g->stream));
         if (np > 0) {
-            CU(cudaMemcpyAsync(g->st, g->dp.t, rows_max * sizeof(double), cudaMemcpyDeviceToHost,
-                               g->stream));
-            CU(cudaMemcpyAsync(g->sp, g->dp.p, rows_max * np * sizeof(double),
-                               cudaMemcpyDeviceToHost, g->stream));
-            CU(cudaMemcpyAsync(g->sq, g->dp.q, rows_max * np * sizeof(double),
-                               cudaMemcpyDeviceToHost, g->stream));
-            CU(cudaMemcpyAsync(g->sa, g->dp.a, rows_max * np * sizeof(double),
-                               cudaMemcpyDeviceToHost, g->stream));
+            size_t all = M * (size_t)g->dp.cap;
+            CU(cudaMemcpyAsync(g->st, g->dp.t, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+            CU(cudaMemcpyAsync(g->sp, g->dp.p, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+            CU(cudaMemcpyAsync(g->sq, g->dp.q, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+            CU(cudaMemcpyAsync(g->sa, g->dp.a, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
         }
         CU(cudaStreamSynchronize(g->stream));
-        if (g->hctl->nsamp < 0 || (size_t)g->hctl->nsamp > rows_max) {
-            snprintf(err, len, "CUDA backend: probe row count %d outside [0, %d]",
-                     g->hctl->nsamp, (int)rows_max);
-            return -1;
+        for (int m = 0; m < g->M; ++m) {
+            int ns = g->hmem[m].nsamp;
+            if (ns < 0 || (size_t)ns > rows_max) {
+                snprintf(err, len, "CUDA backend: member %d: probe row count %d outside [0, %d]", m, ns,
+                         (int)rows_max);
+                return -1;
+            }
+            if (take_rows(g, m, (size_t)ns, err, len)) return -1;
         }
-        if (take_rows(g, (size_t)g->hctl->nsamp, err, len)) return -1;
     }
     CU(cudaStreamSynchronize(g->stream));
-    if (clk) *clk = g->hctl->clk;
-    if (n) *n = g->on;
-    if (t) *t = g->ot;
-    if (p) *p = g->op;
-    if (q) *q = g->oq;
-    if (a) *a = g->oa;
-    return g->hctl->clk.fail;
+    for (int m = 0; m < g->M; ++m) {
+        if (clk) clk[m] = g->hmem[m].clk;
+        if (fail == HT_OK) fail = g->hmem[m].clk.fail;
+        ht_hrows *h = &g->hr[m];
+        g->out[m].n = h->n;
+        g->out[m].t = h->t;
+        g->out[m].p = h->p;
+        g->out[m].q = h->q;
+        g->out[m].a = h->a;
+    }
+    if (rows) *rows = g->out;
+    return fail;
 fail:
     return -1;
 }
@@ -827,8 +895,8 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     for (int k = 0; k < g->n_allocs; ++k) cudaFree(g->allocs[k]);
     free(g->allocs);
     cudaFree(g->state_buf);
-    cudaFree(g->ctl);
-    cudaFreeHost(g->hctl);
+    cudaFree(g->mem);
+    cudaFreeHost(g->hmem);
     cudaFree(g->dp.t);
     cudaFree(g->dp.p);
     cudaFree(g->dp.q);
@@ -837,10 +905,15 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     cudaFreeHost(g->sp);
     cudaFreeHost(g->sq);
     cudaFreeHost(g->sa);
-    free(g->ot);
-    free(g->op);
-    free(g->oq);
-    free(g->oa);
+    if (g->hr)
+        for (int m = 0; m < g->M; ++m) {
+            free(g->hr[m].t);
+            free(g->hr[m].p);
+            free(g->hr[m].q);
+            free(g->hr[m].a);
+        }
+    free(g->hr);
+    free(g->out);
     if (g->have_stream) cudaStreamDestroy(g->stream);
     /* clear a sticky error left by a failed call, so the next create starts clean */
     cudaGetLastError();

@@ -21,14 +21,21 @@ int ht_cuda_available(char *msg, size_t len);
 int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, const real *pcim,
                    ht_cuda **out, char *err, size_t len);
 
-/* Step until the device clock reaches t_stop (dt chosen on the device from the CFL
- * condition and clamped to land on t_stop). clk is updated from the device (time, step count,
- * failure code, index, time). Probe samples taken after every step are returned through
- * *n and the four pointers (host buffers owned by the backend, [n] times and [n][n_probes]
- * values, valid until the next call). Returns HT_OK or the failure code; nonzero CUDA
- * errors are reported in err and return -1. */
-int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, size_t *n, const double **t,
-                    const double **p, const double **q, const double **a, char *err, size_t len);
+/* Probe samples of one member taken during one ht_cuda_advance call: t [n], p, q, a
+ * [n][m_probes] (host buffers owned by the backend, valid until the next call). */
+typedef struct {
+    size_t n;
+    const double *t, *p, *q, *a;
+} ht_cuda_rows;
+
+/* Step every member (net->n_members, each with its own device clock) until its clock
+ * reaches t_stop or it fails (dt chosen on the device from the CFL condition and clamped
+ * to land on t_stop). clk[m] is updated from the device (time, step count, failure code,
+ * index, time). *rows points at n_members ht_cuda_rows. Returns HT_OK when no member has
+ * failed, else the lowest failed member's code; CUDA errors are reported in err and
+ * return -1. */
+int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows, char *err,
+                    size_t len);
 
 /* Copy the state, outlet pressures and volume accounts back (any pointer may be NULL). */
 int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in, real *vol_out,
