@@ -7,6 +7,9 @@ typedef struct {
     int cycles;               /* cardiac cycles per network (default 2) */
     int json;                 /* print one JSON object instead of a table */
     const char *cases_dir;    /* folder with the benchmark cases (default: the source tree's) */
+    int n_members;            /* ensemble sizes to time, each a launch of that many members */
+    int members[16];          /* (0 entries: 1) */
+    const char *networks;     /* comma-separated subset of the networks' short names, or NULL */
 } ht_bench_opts;
 
 /* Returns the CLI exit status: 0 ok, 1 a run failed, 2 bad input. */

@@ -290,12 +290,12 @@ static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, s
 
 /* Mark a member failed: message kept, on stderr (prefixed with the member in an ensemble),
  * and as the file's status; the file itself stays (closed at the end). */
-static void member_fail(member *mb, int m, int M, int code, const char *msg, const char *kept)
+static void member_fail(member *mb, long m, int M, int code, const char *msg, const char *kept)
 {
     mb->done = 1;
     mb->res->code = code;
     copy_msg(mb->res->msg, sizeof mb->res->msg, msg, NULL);
-    if (M > 1) fprintf(stderr, "hemotree: member %d: %s\n", m, msg);
+    if (M > 1) fprintf(stderr, "hemotree: member %ld: %s\n", m, msg);
     else fprintf(stderr, "hemotree: %s\n", msg);
     if (kept) fprintf(stderr, "hemotree: %s\n", kept);
     if (mb->out) ht_output_attr(mb->out, "status", msg);
@@ -425,7 +425,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             char full[1100];
             snprintf(full, sizeof full, "cannot write output: %s", msg);
             mb->out = NULL;
-            member_fail(mb, m, M, 1, full, NULL);
+            member_fail(mb, o->member_base + m, M, 1, full, NULL);
             continue;
         }
         mb->v0 = ht_solver_volume(&s, m);
@@ -433,7 +433,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         if (ht_output_fields(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "writing output: %s", msg);
-            member_fail(mb, m, M, 1, full, NULL);
+            member_fail(mb, o->member_base + m, M, 1, full, NULL);
             continue;
         }
         ++live;
@@ -463,7 +463,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             if (write_probes(mb, &s.rows[m], np, msg, sizeof msg)) {
                 char full[1100];
                 snprintf(full, sizeof full, "writing output: %s", msg);
-                member_fail(mb, m, M, 1, full, NULL);
+                member_fail(mb, o->member_base + m, M, 1, full, NULL);
                 --live;
                 continue;
             }
@@ -478,7 +478,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                          fail_text(clk->fail), where);
                 snprintf(kept, sizeof kept, "output up to t = %.6f s kept in %s", (k - 1) * sc.interval, mb->path);
                 if (o->progress && M == 1) fprintf(stderr, "\n");
-                member_fail(mb, m, M, 1, full, kept);
+                member_fail(mb, o->member_base + m, M, 1, full, kept);
                 --live;
                 continue;
             }
@@ -486,7 +486,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             if (ht_output_fields(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
                 char full[1100];
                 snprintf(full, sizeof full, "writing output: %s", msg);
-                member_fail(mb, m, M, 1, full, NULL);
+                member_fail(mb, o->member_base + m, M, 1, full, NULL);
                 --live;
                 continue;
             }

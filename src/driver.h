@@ -10,6 +10,7 @@ typedef struct {
     int progress;           /* print a progress line (the CLI sets it when stdout is a tty) */
     int quiet;              /* no summary */
     int backend;            /* HT_BACKEND_* */
+    long member_base;       /* ensembles: messages name member member_base + m */
 } ht_run_opts;
 
 enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };

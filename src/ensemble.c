@@ -1,16 +1,17 @@
 /* Parameter ensembles (ensemble.h): reading and checking the `ensemble:` section, member
- * enumeration, the CPU runner and the summary.
+ * enumeration, the runner and the summary.
  *
- * Why members run in child processes (fork, one per member, up to `jobs` at once) rather
- * than OpenMP threads over members: ht_run reports a failure only on stderr, and the summary
- * needs each member's message, which a per-process stderr captures exactly; the HDF5 library
- * need not be built thread-safe; a member that crashes or runs out of memory cannot take the
- * others down; and each member is then literally the single run's code path. The parent
- * starts no OpenMP team and touches neither HDF5 nor CUDA before the last child has finished,
- * so every child starts from a clean runtime. With several members at once each child uses
- * one OpenMP thread for its cells (members, not cells, fill the cores; the solution does not
- * depend on the thread count: the only reduction is a max); with one job (one member, or the
- * CUDA backend) the member gets every thread as a single run would.
+ * Members run in launches: up to `batch` consecutive members whose networks share one shape
+ * (ht_network_stack) and one output schedule are stacked into one network and advanced
+ * together by ht_run_members: on the GPU in one graph launch, on the CPU one member per
+ * thread. Members of another shape (a parameter that changes the mesh or the numerics)
+ * start a new launch. Each member still writes exactly the file its single run would, and
+ * steps with its own dt, so member k equals the single run bitwise on the CPU.
+ *
+ * Each launch runs in a child process (fork): a launch that crashes or runs out of memory
+ * cannot take the rest of the ensemble down, and the parent touches neither HDF5 nor CUDA,
+ * so every child starts from a clean runtime. The child hands each member's outcome
+ * (ht_member_result, with its message) back through a temporary file.
  *
  * The summary HDF5 file is written here, not in output.c: it is a different file with a
  * table of strings and numbers that the single-run writer has no use for. */
@@ -475,14 +476,6 @@ typedef struct {
     double periodicity;     /* last /metrics/periodicity relative_change; NaN when none */
 } member_result;
 
-typedef struct {
-    pid_t pid;
-    long k;
-    FILE *log;              /* the child's stdout and stderr */
-    FILE *res;              /* its member_result */
-    double t0;
-} slot;
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -490,57 +483,90 @@ static double wall_now(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-static void read_metrics(const char *path, member_result *r)
-{
-    r->imbalance = ht_output_read_last(path, "/metrics/volume/imbalance");
-    r->periodicity = ht_output_read_last(path, "/metrics/periodicity/relative_change");
-}
-
-/* In the child: load and run member k, report through r_file; never returns. */
-static void member_child(const ht_ensemble *e, long k, const ht_run_opts *o, const char *out, int one_thread,
-                         FILE *log, FILE *r_file)
-{
-    /* the member's messages go to its log, which the parent reads for the summary */
-    if (dup2(fileno(log), STDOUT_FILENO) < 0 || dup2(fileno(log), STDERR_FILENO) < 0) _exit(1);
-#ifdef _OPENMP
-    if (one_thread) omp_set_num_threads(1);
-#else
-    (void)one_thread;
-#endif
-    member_result r = {2, NAN, NAN};
+/* One launch's members, loaded in the child. */
+typedef struct {
     ht_case c;
-    ht_error err;
-    if (ht_ensemble_load_member(e, k, &c, &err)) {
-        fprintf(stderr, "hemotree: %s\n", err.msg);
-    } else {
+    ht_network nw;
+    int loaded;             /* case and network built */
+} launch_member;
+
+/* In the child: members first .. first + count - 1 (outputs out[k]), in launches of
+ * consecutive members that can share one; each member's ht_member_result is written to
+ * r_file in order. Never returns. */
+static void launch_child(const ht_ensemble *e, long first, long count, const ht_run_opts *o, char **out, int threads,
+                         FILE *r_file)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    launch_member *lm = calloc((size_t)count, sizeof *lm);
+    ht_member_result *res = calloc((size_t)count, sizeof *res);
+    const ht_case **cs = calloc((size_t)count, sizeof *cs);
+    const ht_network **nws = calloc((size_t)count, sizeof *nws);
+    const char **paths = calloc((size_t)count, sizeof *paths);
+    if (!lm || !res || !cs || !nws || !paths) _exit(1);
+    for (long i = 0; i < count; ++i) {
+        ht_error err;
+        res[i].code = 2;
+        res[i].imbalance = res[i].periodicity = NAN;
+        if (ht_ensemble_load_member(e, first + i, &lm[i].c, &err)) {
+            snprintf(res[i].msg, sizeof res[i].msg, "%s", err.msg);
+            continue;
+        }
+        if (ht_network_build(&lm[i].c, &lm[i].nw, &err)) {
+            snprintf(res[i].msg, sizeof res[i].msg, "%s", err.msg);
+            ht_case_free(&lm[i].c);
+            continue;
+        }
+        lm[i].loaded = 1;
+    }
+    long i = 0;
+    while (i < count) {
+        if (!lm[i].loaded) {
+            ++i;
+            continue;
+        }
+        /* the launch: i and the loaded members after it that share its shape and schedule */
+        int M = 0;
+        for (long j = i; j < count; ++j) {
+            if (!lm[j].loaded) continue;
+            if (j > i && (!ht_network_same_shape(&lm[i].nw, &lm[j].nw, NULL) ||
+                          !ht_schedule_equal(&lm[i].c, &lm[j].c, o)))
+                break;
+            cs[M] = &lm[j].c;
+            nws[M] = &lm[j].nw;
+            paths[M] = out[j];
+            ++M;
+        }
+        ht_member_result *rr = calloc((size_t)M, sizeof *rr);
+        if (!rr) _exit(1);
+        if (!o->quiet)
+            fprintf(stderr, "hemotree: launch: %d member%s from member %ld, %d cells each\n", M, M > 1 ? "s" : "",
+                    first + i, nws[0]->net.n_cells);
         ht_run_opts mo = *o;
-        mo.out_path = out;
         mo.progress = 0;
         mo.quiet = 1;
-        r.code = ht_run(&c, &mo);
-        ht_case_free(&c);
-        if (r.code != 2) read_metrics(out, &r);
+        mo.member_base = first + i;
+        ht_run_members(cs, nws, M, paths, &mo, rr);
+        /* back to member order, skipping the bad inputs between them */
+        long j = i;
+        for (int m = 0; m < M; ++j) {
+            if (!lm[j].loaded) continue;
+            res[j] = rr[m++];
+            ht_network_free(&lm[j].nw);
+            ht_case_free(&lm[j].c);
+            lm[j].loaded = 0;
+        }
+        free(rr);
+        i = j;
     }
     fflush(stdout);
     fflush(stderr);
-    int ok = fwrite(&r, sizeof r, 1, r_file) == 1 && fflush(r_file) == 0;
+    int ok = fwrite(res, sizeof *res, (size_t)count, r_file) == (size_t)count && fflush(r_file) == 0;
     /* _exit: the parent's stdio buffers, copied by fork, must not be flushed twice */
-    _exit(ok ? r.code : 1);
-}
-
-/* The member's first "hemotree: " message (its error), without the prefix. */
-static char *first_message(FILE *log)
-{
-    char line[2048];
-    rewind(log);
-    while (fgets(line, sizeof line, log)) {
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
-        if (!n) continue;
-        const char *s = strncmp(line, "hemotree: ", 10) ? line : line + 10;
-        return dup_s(s);
-    }
-    return NULL;
+    _exit(ok ? 0 : 1);
 }
 
 /* "OUT" of OUT.h5 (also .hdf5, .hdf); any other name is its own stem */
@@ -687,31 +713,14 @@ done:
     return rc;
 }
 
-static int default_jobs(void)
-{
-#ifdef _OPENMP
-    /* omp_get_max_threads reads OMP_NUM_THREADS; it starts no threads (fork stays safe) */
-    return omp_get_max_threads();
-#else
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-#endif
-}
-
-static void release_slot(slot *s)
-{
-    if (s->log) fclose(s->log);
-    if (s->res) fclose(s->res);
-    s->log = s->res = NULL;
-    s->pid = 0;
-}
-
-int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs)
+/* `hemotree run` on an ensemble: launches of up to `batch` members, one child process each,
+ * one after another (a launch already fills the device or every core). */
+int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs, int batch)
 {
     const long M = e->n_members;
     int status = 2;
     char *stem = NULL, *csv = NULL, *h5 = NULL;
-    slot *slots = NULL;
+    ht_member_result *got = NULL;
     results R;
     memset(&R, 0, sizeof R);
 
@@ -730,10 +739,12 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs)
     }
     int digits = 1;
     for (long m = M - 1; m >= 10; m /= 10) ++digits;
+    if (batch <= 0) batch = HT_ENS_BATCH;
+    if (batch > M) batch = (int)M;
     size_t plen = stem ? strlen(stem) + 32 : 0;
     if (!stem || !(csv = malloc(plen)) || !(h5 = malloc(plen)) || !(R.r = calloc((size_t)M, sizeof *R.r)) ||
         !(R.msg = calloc((size_t)M, sizeof *R.msg)) || !(R.out = calloc((size_t)M, sizeof *R.out)) ||
-        !(R.wall = calloc((size_t)M, sizeof *R.wall)))
+        !(R.wall = calloc((size_t)M, sizeof *R.wall)) || !(got = calloc((size_t)batch, sizeof *got)))
         goto oom;
     snprintf(csv, plen, "%s_summary.csv", stem);
     snprintf(h5, plen, "%s_summary.h5", stem);
@@ -747,95 +758,57 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs)
         R.r[k].code = 1;
         R.r[k].imbalance = R.r[k].periodicity = NAN;
     }
-
-    /* CUDA: members one after another on the device, each through the single-run path; the
-     * CPU otherwise (auto included: members, not cells, are the parallelism here) */
-    ht_run_opts mo = *o;
-    mo.backend = o->backend == HT_BACKEND_CUDA ? HT_BACKEND_CUDA : HT_BACKEND_CPU;
-    if (jobs <= 0) jobs = default_jobs();
-    if (mo.backend == HT_BACKEND_CUDA) jobs = 1;
-    if (jobs > M) jobs = (int)M;
-    if (jobs < 1) jobs = 1;
-    if (!(slots = calloc((size_t)jobs, sizeof *slots))) goto oom;
+    const char *dev = o->backend == HT_BACKEND_CUDA ? "cuda" : o->backend == HT_BACKEND_CPU ? "cpu" : "auto";
     if (!o->quiet)
-        printf("hemotree: ensemble of %ld members (%s), %d at a time on the %s backend\n", M, combine_name(e), jobs,
-               mo.backend == HT_BACKEND_CUDA ? "cuda" : "cpu");
+        printf("hemotree: ensemble of %ld members (%s), up to %d per launch, backend %s\n", M, combine_name(e), batch,
+               dev);
 
-    long next = 0, finished = 0, n_failed = 0;
-    int running = 0;
+    long n_failed = 0, finished = 0;
     double w0 = wall_now();
-    while (finished < M) {
-        while (running < jobs && next < M) {
-            long k = next++;
-            slot *s = NULL;
-            for (int i = 0; i < jobs && !s; ++i)
-                if (!slots[i].pid) s = &slots[i];
-            fflush(stdout);
-            fflush(stderr);
-            s->k = k;
-            s->t0 = wall_now();
-            s->log = tmpfile();
-            s->res = tmpfile();
-            pid_t pid = s->log && s->res ? fork() : -1;
-            if (pid == 0) member_child(e, k, &mo, R.out[k], jobs > 1, s->log, s->res);
-            if (pid < 0) {
+    for (long first = 0; first < M; first += batch) {
+        long count = M - first < batch ? M - first : batch;
+        fflush(stdout);
+        fflush(stderr);
+        double t0 = wall_now();
+        FILE *res = tmpfile();
+        pid_t pid = res ? fork() : -1;
+        if (pid == 0) launch_child(e, first, count, o, R.out + first, jobs, res);
+        int ws = 0, have = 0;
+        if (pid > 0) {
+            while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+            }
+            rewind(res);
+            have = fread(got, sizeof *got, (size_t)count, res) == (size_t)count;
+        }
+        if (res) fclose(res);
+        for (long i = 0; i < count; ++i) {
+            long k = first + i;
+            if (have) {
+                R.r[k].code = got[i].code;
+                R.r[k].imbalance = got[i].imbalance;
+                R.r[k].periodicity = got[i].periodicity;
+                if (got[i].code) R.msg[k] = dup_s(got[i].msg[0] ? got[i].msg : "failed");
+            } else {
                 char m[256];
-                snprintf(m, sizeof m, "cannot start the member: %s", strerror(errno));
-                R.msg[k] = dup_s(m);
+                if (pid < 0) snprintf(m, sizeof m, "cannot start the launch: %s", strerror(errno));
+                else if (WIFSIGNALED(ws)) snprintf(m, sizeof m, "launch terminated by signal %d", WTERMSIG(ws));
+                else snprintf(m, sizeof m, "launch ended with exit status %d and no results", WEXITSTATUS(ws));
                 R.r[k].code = 1;
-                release_slot(s);
-                ++finished;
-                ++n_failed;
-                fprintf(stderr, "hemotree: member %0*ld failed: %s\n", digits, k, m);
-                continue;
-            }
-            s->pid = pid;
-            ++running;
-        }
-        if (!running) continue;
-        int ws;
-        pid_t pid = waitpid(-1, &ws, 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            fprintf(stderr, "hemotree: waiting for ensemble members: %s\n", strerror(errno));
-            status = 1;
-            goto oom; /* children are gone; nothing sensible is left to do */
-        }
-        slot *s = NULL;
-        for (int i = 0; i < jobs && !s; ++i)
-            if (slots[i].pid == pid) s = &slots[i];
-        if (!s) continue;
-        long k = s->k;
-        member_result r = {1, NAN, NAN};
-        rewind(s->res);
-        int have = fread(&r, sizeof r, 1, s->res) == 1;
-        if (WIFEXITED(ws)) {
-            if (!have) r.code = WEXITSTATUS(ws) ? WEXITSTATUS(ws) : 1;
-        } else {
-            r.code = 1;
-        }
-        R.r[k] = r;
-        R.wall[k] = wall_now() - s->t0;
-        if (r.code == 2) R.out[k][0] = 0; /* bad input: no output file was made */
-        if (r.code) {
-            R.msg[k] = first_message(s->log);
-            if (!R.msg[k]) {
-                char m[128];
-                if (WIFSIGNALED(ws)) snprintf(m, sizeof m, "terminated by signal %d", WTERMSIG(ws));
-                else snprintf(m, sizeof m, "exit status %d", r.code);
                 R.msg[k] = dup_s(m);
             }
-            ++n_failed;
+            R.wall[k] = wall_now() - t0;
+            if (R.r[k].code == 2) R.out[k][0] = 0; /* bad input: no output file was made */
+            if (R.r[k].code) ++n_failed;
+            ++finished;
+            /* one line per finished member, on stderr so that stdout keeps the summary */
+            fprintf(stderr, "hemotree: [%*ld/%ld] member %0*ld", digits, finished, M, digits, k);
+            for (int p = 0; p < e->n_params; ++p)
+                fprintf(stderr, " %s=%s", e->params[p].key, e->params[p].text[ht_ensemble_value_index(e, k, p)]);
+            if (R.r[k].code)
+                fprintf(stderr, ": FAILED (exit %d): %s\n", R.r[k].code, R.msg[k] ? R.msg[k] : "out of memory");
+            else
+                fprintf(stderr, ": ok, %.2f s (launch)\n", R.wall[k]);
         }
-        release_slot(s);
-        --running;
-        ++finished;
-        /* one line per finished member, on stderr so that stdout keeps the summary */
-        fprintf(stderr, "hemotree: [%*ld/%ld] member %0*ld", digits, finished, M, digits, k);
-        for (int p = 0; p < e->n_params; ++p)
-            fprintf(stderr, " %s=%s", e->params[p].key, e->params[p].text[ht_ensemble_value_index(e, k, p)]);
-        if (r.code) fprintf(stderr, ": FAILED (exit %d): %s\n", r.code, R.msg[k] ? R.msg[k] : "out of memory");
-        else fprintf(stderr, ": ok, %.2f s\n", R.wall[k]);
     }
 
     status = n_failed ? 1 : 0;
@@ -854,15 +827,8 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs)
     }
     goto done;
 oom:
-    if (status == 2) fprintf(stderr, "hemotree: out of memory\n");
-    status = status == 2 ? 1 : status;
-    /* members still running would write after we return: wait for them */
-    if (slots)
-        for (int i = 0; i < jobs; ++i)
-            if (slots[i].pid > 0) {
-                waitpid(slots[i].pid, NULL, 0);
-                release_slot(&slots[i]);
-            }
+    fprintf(stderr, "hemotree: out of memory\n");
+    status = 1;
 done:
     if (R.out)
         for (long k = 0; k < M; ++k) free(R.out[k]);
@@ -872,7 +838,7 @@ done:
     free(R.msg);
     free(R.r);
     free(R.wall);
-    free(slots);
+    free(got);
     free(stem);
     free(csv);
     free(h5);

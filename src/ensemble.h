@@ -1,17 +1,17 @@
 /* Parameter ensembles: a case's `ensemble:` section names values (by --set key path) that
  * vary per member, as lists or ranges, combined as a Cartesian product or zipped. Member k
  * is by construction the single run `hemotree run CASE --set <the command's sets>...
- * --set key=value...`: it is loaded through ht_case_load with its overrides appended, and
- * run through ht_run. This module enumerates members (also for a later GPU path that runs
- * them all in one launch), runs them on the CPU (one process per member, several at once)
- * and writes the summary OUT_summary.csv / OUT_summary.h5. Syntax: docs/input.md,
- * "Ensembles". */
+ * --set key=value...`: it is loaded through ht_case_load with its overrides appended. This
+ * module enumerates members, runs them in launches of stacked members (ht_run_members: one
+ * launch on the GPU, one member per thread on the CPU) and writes the summary
+ * OUT_summary.csv / OUT_summary.h5. Syntax: docs/input.md, "Ensembles". */
 #ifndef HT_ENSEMBLE_H
 #define HT_ENSEMBLE_H
 #include "case.h"
 #include "driver.h"
 
 #define HT_ENS_MAX_MEMBERS 100000L
+#define HT_ENS_BATCH 256   /* members per launch by default: a GPU's worth, and open files */
 
 typedef enum { HT_ENS_PRODUCT = 0, HT_ENS_ZIP } ht_ens_combine;
 
@@ -57,9 +57,11 @@ void ht_ensemble_sets_free(char **sets, int n);
 int ht_ensemble_load_member(const ht_ensemble *e, long k, ht_case *c, ht_error *err);
 
 /* `hemotree run` on an ensemble: every member to OUT_m<k>.h5 (+ .xdmf), then the summary.
- * `jobs` members run at once (<= 0: OMP_NUM_THREADS or the number of cores; 1 with the CUDA
- * backend). Returns 0 when every member completed, 1 when one failed, 2 for bad input. */
-int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs);
+ * Members run in launches of up to `batch` (<= 0: HT_ENS_BATCH) that share a network shape:
+ * all at once on the GPU, one per thread on the CPU (`threads` OpenMP threads; <= 0: the
+ * OpenMP default). Returns 0 when every member completed, 1 when one failed, 2 for bad
+ * input. */
+int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int threads, int batch);
 
 /* `hemotree check` on an ensemble: the base case's network summary, the member count and
  * the table of parameter values; every member is loaded. 0, or 2 if a member is bad input. */

@@ -28,7 +28,7 @@ static void usage_run(FILE *f)
 {
     fprintf(f,
             "usage: hemotree run CASE.yaml [-o OUT.h5] [--cycles N] [--set key=value]...\n"
-            "                    [--backend cpu|cuda|auto] [--quiet] [--jobs N]\n\n"
+            "                    [--backend cpu|cuda|auto] [--quiet] [--jobs N] [--batch N]\n\n"
             "  CASE.yaml          a hemotree case, or an openBF network file (run unchanged)\n"
             "  -o, --output FILE  output HDF5 file (default: <case name>.h5); FILE with .xdmf\n"
             "                     beside it opens in ParaView\n"
@@ -39,9 +39,12 @@ static void usage_run(FILE *f)
             "                     otherwise CPU, and it says so); cuda without a device or in a\n"
             "                     build without CUDA is an error (exit 2)\n"
             "  --quiet            no summary at the end\n"
-            "  --jobs N           ensemble members run at once (default OMP_NUM_THREADS or the\n"
-            "                     cores); a case with an `ensemble:` section runs every member\n"
-            "                     to OUT_m<k>.h5 and writes OUT_summary.csv and OUT_summary.h5\n"
+            "A case with an `ensemble:` section runs every member to OUT_m<k>.h5 and writes\n"
+            "OUT_summary.csv and OUT_summary.h5. Members that share a network shape run\n"
+            "together in one launch (the GPU: all at once; the CPU: one member per thread):\n"
+            "  --batch N          members per launch (default 256)\n"
+            "  --jobs N           CPU threads for the members of a launch (default\n"
+            "                     OMP_NUM_THREADS or the cores)\n"
             "A progress line is printed when stdout is a terminal. Exit status 0 ok, 1 the run\n"
             "failed (the message names vessel, position and time; the output written so far\n"
             "stays readable), 2 bad input.\n");
@@ -60,14 +63,18 @@ static void usage_check(FILE *f)
 static void usage_bench(FILE *f)
 {
     fprintf(f,
-            "usage: hemotree bench [--backend cpu|cuda|auto] [--cycles N] [--json] [--cases DIR]\n\n"
+            "usage: hemotree bench [--backend cpu|cuda|auto] [--cycles N] [--members N[,N...]]\n"
+            "                      [--networks LIST] [--json] [--cases DIR]\n\n"
             "Time the solver, without output files, on the standard networks: a single vessel\n"
             "(common carotid), the aortic bifurcation, the 37-artery network and ADAN56, from\n"
             "cases/benchmarks. Prints the device, the precision, each mesh size, time steps,\n"
             "mean dt, wall time, cell updates per second (steps x cells / s) and simulated\n"
-            "cardiac cycles per wall-clock second.\n"
+            "cardiac cycles per wall-clock second, and for ensembles member-cycles per second.\n"
             "  --backend B   cpu, cuda or auto (default auto)\n"
             "  --cycles N    cycles per network (default 2)\n"
+            "  --members N   time ensembles of N identical members in one launch (a list,\n"
+            "                e.g. 1,32,256,1024; default 1); ensembles sample no probes\n"
+            "  --networks L  only these of vessel,bifurcation,37,adan56 (comma-separated)\n"
             "  --json        one JSON object instead of the table\n"
             "  --cases DIR   where the benchmark cases are (default: the source tree's)\n");
 }
@@ -96,6 +103,30 @@ static int parse_cycles(const char *v, int *out)
     return 0;
 }
 
+/* "1,32,256": ensemble sizes for bench */
+static int parse_members(const char *text, ht_bench_opts *o)
+{
+    const char *p = text;
+    o->n_members = 0;
+    while (*p) {
+        char *end;
+        long m = strtol(p, &end, 10);
+        if (end == p || m < 1 || m > 65536 || (*end && *end != ',') ||
+            o->n_members == (int)(sizeof o->members / sizeof o->members[0])) {
+            fprintf(stderr, "hemotree bench: --members: expected up to 16 comma-separated counts in 1..65536, "
+                            "got '%s'\n", text);
+            return -1;
+        }
+        o->members[o->n_members++] = (int)m;
+        p = *end ? end + 1 : end;
+    }
+    if (o->n_members == 0) {
+        fprintf(stderr, "hemotree bench: --members: expected a count, got '%s'\n", text);
+        return -1;
+    }
+    return 0;
+}
+
 static int main_bench(int argc, char **argv)
 {
     ht_bench_opts o;
@@ -108,10 +139,13 @@ static int main_bench(int argc, char **argv)
             return 0;
         } else if (!strcmp(s, "--json")) {
             o.json = 1;
-        } else if (!strcmp(s, "--backend") || !strcmp(s, "--cycles") || !strcmp(s, "--cases")) {
+        } else if (!strcmp(s, "--backend") || !strcmp(s, "--cycles") || !strcmp(s, "--cases") ||
+                   !strcmp(s, "--members") || !strcmp(s, "--networks")) {
             if (++a >= argc) { fprintf(stderr, "hemotree bench: %s needs a value\n", s); return 2; }
             if (!strcmp(s, "--backend")) { if (parse_backend(argv[a], &o.backend)) return 2; }
             else if (!strcmp(s, "--cycles")) { if (parse_cycles(argv[a], &o.cycles)) return 2; }
+            else if (!strcmp(s, "--members")) { if (parse_members(argv[a], &o)) return 2; }
+            else if (!strcmp(s, "--networks")) o.networks = argv[a];
             else o.cases_dir = argv[a];
         } else {
             fprintf(stderr, "hemotree bench: unknown option '%s'\n", s);
@@ -148,7 +182,7 @@ int main(int argc, char **argv)
     int n_sets = 0;
     ht_run_opts o;
     memset(&o, 0, sizeof o);
-    int jobs = 0;
+    int jobs = 0, batch = 0;
     for (int a = 2; a < argc; ++a) {
         const char *s = argv[a];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
@@ -170,15 +204,16 @@ int main(int argc, char **argv)
         } else if (is_run && !strcmp(s, "--backend")) {
             if (++a >= argc) { fprintf(stderr, "hemotree: --backend needs cpu, cuda or auto\n"); return 2; }
             if (parse_backend(argv[a], &o.backend)) return 2;
-        } else if (is_run && !strcmp(s, "--jobs")) {
-            if (++a >= argc) { fprintf(stderr, "hemotree: --jobs needs a number\n"); return 2; }
+        } else if (is_run && (!strcmp(s, "--jobs") || !strcmp(s, "--batch"))) {
+            if (++a >= argc) { fprintf(stderr, "hemotree: %s needs a number\n", s); return 2; }
             char *end;
             long j = strtol(argv[a], &end, 10);
-            if (*end || j < 1 || j > 4096) {
-                fprintf(stderr, "hemotree: --jobs: expected a positive integer, got '%s'\n", argv[a]);
+            if (*end || j < 1 || j > 100000) {
+                fprintf(stderr, "hemotree: %s: expected a positive integer, got '%s'\n", s, argv[a]);
                 return 2;
             }
-            jobs = (int)j;
+            if (!strcmp(s, "--jobs")) jobs = (int)j;
+            else batch = (int)j;
         } else if (is_run && !strcmp(s, "--quiet")) {
             o.quiet = 1;
         } else if (s[0] == '-') {
@@ -204,7 +239,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (ens.n_members > 0) {
-        int erc = is_check ? ht_ensemble_check(&ens) : ht_ensemble_run(&ens, &o, jobs);
+        int erc = is_check ? ht_ensemble_check(&ens) : ht_ensemble_run(&ens, &o, jobs, batch);
         ht_ensemble_free(&ens);
         return erc;
     }

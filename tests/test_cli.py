@@ -165,3 +165,22 @@ def test_bench_json():
     for n in nets.values():
         assert n["backend"] == "cpu" and n["steps"] > 1000
         assert n["cell_updates_per_s"] == pytest.approx(n["steps"] * n["cells"] / n["wall_s"], rel=1e-5)
+
+
+def test_bench_members():
+    # an ensemble launch of identical members: every member takes the single run's steps,
+    # so cell updates are members x steps x cells, and member-cycles are members x cycles
+    import json
+    r = run("bench", "--cycles", "1", "--json", "--backend", "cpu", "--members", "1,3", "--networks", "vessel")
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)["networks"]
+    assert [n["members"] for n in res] == [1, 3]
+    assert res[0]["steps"] == res[1]["steps"]
+    for n in res:
+        assert n["cell_updates_per_s"] == pytest.approx(n["members"] * n["steps"] * n["cells"] / n["wall_s"], rel=1e-5)
+        assert n["member_cycles_per_s"] == pytest.approx(n["members"] / n["wall_s"], rel=1e-5)
+    for bad in ("0", "2,x", ""):
+        assert run("bench", "--members", bad).returncode == 2
+    r = run("bench", "--networks", "vessel", "--cycles", "1", "--backend", "cuda", "--members", "2")
+    if r.returncode != 0:  # no device here: a clear refusal, not a crash
+        assert r.returncode == 2 and "--backend cuda" in r.stderr, r.stderr

@@ -64,6 +64,18 @@ def test_product_outputs_and_summary(product):
         assert f.attrs["members"] == 6
 
 
+def assert_same_run(path_a, path_b):
+    """Every field, probe and output time bitwise equal; returns member a's step count."""
+    with h5py.File(path_a, "r") as a, h5py.File(path_b, "r") as b:
+        for group in ("/fields", "/probes"):
+            da, db = datasets(a, group), datasets(b, group)
+            assert sorted(da) == sorted(db) and da
+            for name in da:
+                assert np.array_equal(da[name], db[name]), (path_a, group, name)
+        assert np.array_equal(a["/time"][:], b["/time"][:])
+        return int(a["/metrics/performance/steps"][0])
+
+
 def datasets(f, group):
     out = {}
     f[group].visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
@@ -84,13 +96,7 @@ def test_member_equals_single_run_bitwise(product, tmp_path, k, sets):
         args += ["--set", s]
     r = run(*args)
     assert r.returncode == 0, r.stderr
-    with h5py.File(str(d / ("ens_m%d.h5" % k)), "r") as a, h5py.File(single, "r") as b:
-        for group in ("/fields", "/probes"):
-            da, db = datasets(a, group), datasets(b, group)
-            assert sorted(da) == sorted(db) and da
-            for name in da:
-                assert np.array_equal(da[name], db[name]), (group, name)
-        assert np.array_equal(a["/time"][:], b["/time"][:])
+    assert_same_run(str(d / ("ens_m%d.h5" % k)), single)
 
 
 def test_bad_member_fails_alone(tmp_path):
@@ -181,3 +187,29 @@ def test_openbf_with_ensemble_refused(tmp_path):
             os.symlink(os.path.join(os.path.dirname(src), f), str(tmp_path / f))
     r = run("check", str(case))
     assert r.returncode == 2 and "ensemble" in r.stderr and "openBF" in r.stderr, r.stderr
+
+
+def test_members_with_their_own_time_step_share_a_launch(tmp_path):
+    # stiffer walls: faster waves, a smaller CFL step. Each member keeps its own dt in the
+    # launch, so each still equals its single run bitwise; a finer mesh (another network
+    # shape) gets a launch of its own.
+    case = tmp_path / "stiff.yaml"
+    text = open(PRODUCT).read().split("\nensemble:")[0] + "\n"
+    case.write_text(text + "ensemble:\n  combine: zip\n  parameters:\n"
+                    "    vessels.parent.E: [500 kPa, 2000 kPa, 900 kPa, 900 kPa]\n"
+                    "    numerics.dx: [2 mm, 2 mm, 2 mm, 1 mm]\n")
+    out = str(tmp_path / "s.h5")
+    r = run("run", str(case), "-o", out, "--cycles", "1")
+    assert r.returncode == 0, r.stderr
+    launches = re.findall(r"launch: (\d+) members? from member (\d+)", r.stderr)
+    assert launches == [("3", "0"), ("1", "3")], r.stderr
+    steps = []
+    for k, sets in enumerate([("500 kPa", "2 mm"), ("2000 kPa", "2 mm"), ("900 kPa", "2 mm"), ("900 kPa", "1 mm")]):
+        single = str(tmp_path / ("single%d.h5" % k))
+        args = ["run", os.path.join(HERE, "data", "cli", "tiny.yaml"), "-o", single, "--cycles", "1", "--quiet",
+                "--set", "vessels.parent.E=" + sets[0], "--set", "numerics.dx=" + sets[1]]
+        r = run(*args)
+        assert r.returncode == 0, r.stderr
+        steps.append(assert_same_run(str(tmp_path / ("s_m%d.h5" % k)), single))
+    # the members really stepped differently: a stiffer wall takes more steps
+    assert steps[1] > steps[2] > steps[0], steps

@@ -27,7 +27,9 @@
  *                 loop, strict (sqrt and division only, correctly rounded on both);
  *   rest          test_wellbalanced.c's case, strict (measured: bitwise equal);
  *   collapse      a pressure inlet plunging below the collapse pressure: the same failure
- *                 (code, cell, time, step) on both.
+ *                 (code, cell, time, step) on both;
+ *   ensemble      five tree/MC members with other inflows and stiffnesses in one launch,
+ *                 one of them failing: each equals its own single CPU run, strict.
  *
  * Exits 77 (skipped) when the build has no CUDA backend or no device can be used. */
 #include "testutil.h"
@@ -203,7 +205,13 @@ static void add_probe(ht_case *c, int k, const char *name, int vessel, double x)
 /* test_conservation.c's network, with probes. Variant 0: that case exactly; 1: the same at
  * CFL 0.5; 2: a table inflow, MC limiter, alpha = 1.1, no friction, no tracer; 3: variant 2
  * with viscoelastic walls (vessel "right" left elastic, so mixed networks are covered). */
-static int tree_case(int variant)
+/* waveform tables the networks point into (they outlive every network built here) */
+static double amp[2] = {6e-5, 3e-5}, ph[2] = {0, -1.2};
+static double tt[6] = {0, 0.1, 0.2, 0.3, 0.5, 0.7}, tv[6] = {2e-5, 1.2e-4, 9e-5, 1e-5, 3e-5, 2e-5};
+static double lt[5] = {0, 0.1, 0.25, 0.35, 0.6}, lv[5] = {1e3, 1.4e4, 1.5e4, 1e3, 8e2};
+
+/* The tree of tree_case, its inflow scaled by qscale and every wall's E by escale. */
+static int tree_build(int variant, double qscale, double escale, ht_case *cp, ht_network *nw)
 {
     ht_case c = tu_case(6, 7, 1, 4, 4);
     c.rho = 1060;
@@ -218,10 +226,9 @@ static int tree_case(int variant)
     if (variant == 3)
         for (int v = 0; v < 6; ++v) c.vessels[v].phi = v == 2 ? 0 : 3e3; /* Pa s */
     c.p_init = 1e4;
-    double amp[2] = {6e-5, 3e-5}, ph[2] = {0, -1.2};
-    double tt[6] = {0, 0.1, 0.2, 0.3, 0.5, 0.7}, tv[6] = {2e-5, 1.2e-4, 9e-5, 1e-5, 3e-5, 2e-5};
+    for (int v = 0; v < 6; ++v) c.vessels[v].E *= escale;
     c.inlets[0].vessel = 0;
-    c.inlets[0].wave.scale = 1;
+    c.inlets[0].wave.scale = qscale;
     c.inlets[0].tracer = 1;
     if (variant < 2) {
         if (variant == 1) c.cfl = 0.5;
@@ -257,7 +264,6 @@ static int tree_case(int variant)
     c.outlets[3].Rt = 0.3;
     /* coronary outlet (kernels/coronary.h) on r1 in the table-inflow variants, its P_im a
      * periodic table (device copy of the outlet's waveform arrays) */
-    double lt[5] = {0, 0.1, 0.25, 0.35, 0.6}, lv[5] = {1e3, 1.4e4, 1.5e4, 1e3, 8e2};
     if (variant >= 2) {
         c.outlets[1].kind = HT_OUTLET_CORONARY;
         c.outlets[1].R1 = 1e8;
@@ -276,13 +282,21 @@ static int tree_case(int variant)
     add_probe(&c, 1, "mid", 0, 0.1037);
     add_probe(&c, 2, "left_end", 1, 0.15);
     add_probe(&c, 3, "r2", 4, 0.05);
-    ht_network nw;
     ht_error err;
-    if (ht_network_build(&c, &nw, &err)) {
+    *cp = c;
+    if (ht_network_build(cp, nw, &err)) {
         fprintf(stderr, "%s\n", err.msg);
-        tu_case_free(&c);
+        tu_case_free(cp);
         return 1;
     }
+    return 0;
+}
+
+static int tree_case(int variant)
+{
+    ht_case c;
+    ht_network nw;
+    if (tree_build(variant, 1, 1, &c, &nw)) return 1;
     CHECK(nw.net.n_junctions == 2, "junctions %d", nw.net.n_junctions);
     if (variant == 0) {
         worst r = run_case("conservation (CFL 0.9, minmod)", &nw, 0.05, 40, 1e-4, 0, 0);
@@ -354,6 +368,82 @@ static int rest_case(int variant)
     return 0;
 }
 
+/* An ensemble in one launch: four members of the tree/MC network with other inflows and wall
+ * stiffnesses (so other time steps), and a fifth whose inflow is a strong suction that
+ * collapses its root. Stacked on the GPU, each member must equal its own single CPU run
+ * (1e-10, equal steps and probe counts), the failing one must fail exactly as its single run
+ * does, and the others must finish regardless. */
+static int ensemble_case(void)
+{
+    enum { M = 5 };
+    const double qs[M] = {1, 1.3, 0.7, 1.1, -40}, es[M] = {1, 1.6, 0.8, 2.5, 1};
+    ht_case c[M];
+    ht_network nw[M], stack;
+    const ht_network *mem[M];
+    ht_solver cs[M], gs;
+    ht_error err;
+    char msg[512];
+    int built = 0;
+    for (; built < M; ++built) {
+        if (tree_build(2, qs[built], es[built], &c[built], &nw[built])) break;
+        mem[built] = &nw[built];
+    }
+    if (built < M) goto out_members;
+    CHECK(ht_network_stack(mem, M, &stack, &err) == 0, "stack: %s", err.msg);
+    CHECK(ht_solver_init(&gs, &stack) == 0, "init");
+    CHECK(ht_solver_use_cuda(&gs, msg, sizeof msg) == 0, "ht_solver_use_cuda: %s", msg);
+    for (int m = 0; m < M; ++m) CHECK(ht_solver_init(&cs[m], &nw[m]) == 0, "init %d", m);
+    int mc = stack.net.m_cells, np = stack.net.m_probes, failed[M] = {0};
+    double wmax = 0;
+    for (int k = 1; k <= 25; ++k) {
+        double t = 0.04 * k;
+        ht_solver_advance(&gs, t);
+        for (int m = 0; m < M; ++m) {
+            if (failed[m]) continue;
+            int cc = ht_solver_advance(&cs[m], t);
+            const ht_clock *a = &cs[m].clk[0], *b = &gs.clk[m];
+            CHECK(a->step == b->step && a->fail == b->fail, "member %d t=%g: steps %ld/%ld, fail %d/%d", m, t,
+                  a->step, b->step, a->fail, b->fail);
+            CHECK(cs[m].rows[0].n == gs.rows[m].n, "member %d t=%g: probe rows %zu/%zu", m, t, cs[m].rows[0].n,
+                  gs.rows[m].n);
+            if (cc) {
+                failed[m] = 1;
+                CHECK(b->fail_index - m * mc == a->fail_index && a->fail_t == b->fail_t,
+                      "member %d: failure at cell %d t %.17g (cpu) vs %d t %.17g (cuda)", m, a->fail_index,
+                      a->fail_t, b->fail_index - m * mc, b->fail_t);
+                printf("ensemble: member %d failed alone (code %d, cell %d, t = %.6f), as its single run\n", m,
+                       a->fail, a->fail_index, a->fail_t);
+                continue;
+            }
+            for (int i = 0; i < mc; ++i) {
+                const ht_net *n1 = &nw[m].net, *ns = &stack.net;
+                double pa = ht_cell_pressure(n1, &cs[m].U, i), pb = ht_cell_pressure(ns, &gs.U, m * mc + i);
+                double d = fmax(fabs(pa - pb) / fmax(fabs(pa), 1e3),
+                                fabs(cs[m].U.Q[i] - gs.U.Q[m * mc + i]) / 1e-4);
+                wmax = fmax(wmax, d);
+            }
+            size_t nr = cs[m].rows[0].n < gs.rows[m].n ? cs[m].rows[0].n : gs.rows[m].n;
+            for (size_t r = 0; r < nr * (size_t)np; ++r)
+                wmax = fmax(wmax, fabs(cs[m].rows[0].p[r] - gs.rows[m].p[r]) / 1e4);
+            ht_solver_probe_clear(&cs[m]);
+        }
+        ht_solver_probe_clear(&gs);
+    }
+    printf("ensemble (5 members, one launch): worst relative difference %.2e\n", wmax);
+    CHECK(wmax <= TOL, "ensemble: member differs from its single run by %.2e", wmax);
+    CHECK(failed[4] && !failed[0] && !failed[1] && !failed[2] && !failed[3], "failures %d %d %d %d %d", failed[0],
+          failed[1], failed[2], failed[3], failed[4]);
+    for (int m = 0; m < M; ++m) ht_solver_free(&cs[m]);
+    ht_solver_free(&gs);
+    ht_network_free(&stack);
+out_members:
+    for (int m = 0; m < built; ++m) {
+        ht_network_free(&nw[m]);
+        tu_case_free(&c[m]);
+    }
+    return built < M;
+}
+
 int main(void)
 {
 #ifndef HT_HAVE_CUDA
@@ -373,6 +463,7 @@ int main(void)
     bad |= tree_case(3);
     bad |= rest_case(0);
     bad |= rest_case(1);
+    bad |= ensemble_case();
     CHECK(bad == 0, "a network could not be built");
     return tu_finish("test_gpu_parity");
 #endif
