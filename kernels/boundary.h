@@ -74,7 +74,30 @@ HT_HD int ht_inlet_apply(const ht_net *n, ht_work *w, int k, real t, real wdt)
  * stage 0 starts from pc0 and leaves pc; stage 1 starts from pc and leaves the RK2 average.
  * Coronary (coronary.h): the same Newton with pfix, Reff from the backward-Euler map of its two
  * compartments (pc: Ca pressure, pcim: intramyocardial one), P_im taken at the stage time t
- * and t + dt; both states averaged over the stages as pc. */
+ * and t + dt; both states averaged over the stages as pc.
+ *
+ * Closed loop (n->heart, heart_stage.h): p_out is the member's systemic venous pressure at
+ * the stage input (w->h_psv), P_im of a coronary outlet is pim.scale times the heart's LV
+ * pressure at t and t + dt (w->h_plv_in, w->h_plv_end), and w->drain[k] receives the volume
+ * the outlet passes to the veins over the full dt of the stage:
+ *   windkessel, resistance: drain = dt Q - C (pc' - pc_in)   (C = 0: dt Q)
+ *       pc' - pc_in = (dt / C) (Q - (pc' - p_out) / R2) holds for the exact exponential
+ *       solution only on average; the drain is defined as the volume balance of C itself, so
+ *       whatever pc' is, dt Q = drain + C (pc' - pc_in) exactly (as ht_heart_step_wk).
+ *   coronary: drain = dt (p2' - p_out) / Rv   (backward-Euler flow through Rv). Adding the two
+ *       backward-Euler rows of coronary.h, Ca (p1' - p1) + Cim ((p2' - p2) - dpim)
+ *       = dt Q - dt (p2' - p_out) / Rv, so again dt Q = drain + the change of the stored
+ *       volume Ca p1 + Cim (p2 - P_im) over the stage (to the round-off of the 2x2 solve).
+ * Total volume over a step: the 1D side loses (dt/2)(Q_0 + Q_1) through the face (vol_out);
+ * pc after stage 1 is (pc_0 + pc'_1)/2, so the compliance gains C (pc'_1 - pc_0)/2; the veins
+ * gain (drain_0 + drain_1)/2 (ht_heart_stage_end averages) = (dt/2)(Q_0 + Q_1)
+ * - C ((pc'_0 - pc_0) + (pc'_1 - pc'_0))/2 = what the face passed minus what C kept: exact
+ * for windkessels and resistances. For a coronary outlet the same holds for Ca, and for Cim
+ * because its P_im (scale h_plv_ref, heart_stage.h) is advanced by the same dpim and averaged
+ * over the stages exactly as p2: the stored Cim (p2 - P_im) after the step is the average of
+ * the two stages' balances. (With a prescribed P_im(t), outside the closed loop, the stage-1
+ * average of p2 but not of P_im leaves a telescoping second difference of P_im: no account
+ * there needs it.) */
 HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real t, real dt, int stage,
                           real wdt)
 {
@@ -95,15 +118,18 @@ HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real t, real dt, i
     } else {
         real pc_in = stage == 0 ? w->pc0[k] : w->pc[k];
         real E = 0, Reff, pfix, b1 = 0, a2 = 0, b2 = 0;
+        int m = k / n->m_outlets;
+        real p_out = n->heart ? w->h_psv[m] : o->p_out;
         if (o->kind == HT_OUT_CORONARY) {
             real pim_in = stage == 0 ? w->pcim0[k] : w->pcim[k];
-            real dpim = ht_coronary_pim(o, t + dt) - ht_coronary_pim(o, t);
-            ht_coronary_affine(o, pc_in, pim_in, dpim, dt, &pfix, &b1, &a2, &b2);
+            real dpim = n->heart ? o->pim.scale * (w->h_plv_end[m] - w->h_plv_in[m])
+                                 : ht_coronary_pim(o, t + dt) - ht_coronary_pim(o, t);
+            ht_coronary_affine(o, pc_in, pim_in, dpim, p_out, dt, &pfix, &b1, &a2, &b2);
             Reff = o->R1 + b1;
         } else {
             E = (o->R2 > 0 && o->C > 0) ? exp(-dt / (o->R2 * o->C)) : 0;
             Reff = o->R1 + o->R2 * (1 - E);
-            pfix = o->p_out + (pc_in - o->p_out) * E;
+            pfix = p_out + (pc_in - p_out) * E;
         }
         A = Af;
         int ok = 0;
@@ -122,10 +148,12 @@ HT_HD int ht_outlet_apply(const ht_net *n, ht_work *w, int k, real t, real dt, i
         Q = A * (W1 - 4 * ht_wave_speed(A, K, rho));
         if (o->kind == HT_OUT_CORONARY) {
             real p1 = pfix + b1 * Q, p2 = a2 + b2 * Q;
+            if (n->heart) w->drain[k] = dt * (p2 - p_out) / o->Rv;
             w->pc[k] = stage == 0 ? p1 : 0.5 * (w->pc0[k] + p1);
             w->pcim[k] = stage == 0 ? p2 : 0.5 * (w->pcim0[k] + p2);
         } else {
             real pc_new = pfix + o->R2 * (1 - E) * Q;
+            if (n->heart) w->drain[k] = dt * Q - o->C * (pc_new - pc_in);
             w->pc[k] = stage == 0 ? pc_new : 0.5 * (w->pc0[k] + pc_new);
         }
     }

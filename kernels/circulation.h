@@ -70,14 +70,14 @@ enum { HT_HV_TRI = 0, HT_HV_PUL, HT_HV_MIT, HT_HV_AO, HT_HEART_NVALVE };
 #define HT_HEART_GS_TOL 1e-12
 #define HT_HEART_QSCALE 1e-6 /* m^3/s (1 mL/s): the flow below which tolerances are absolute */
 
-typedef struct {
+typedef struct ht_heart_state_s {
     real V[HT_HEART_NCOMP];    /* m^3 */
     real Q[HT_HEART_NFLOW];    /* m^3/s, positive downstream */
     real zeta[HT_HEART_NVALVE];/* valve opening states in [0, 1] (diode: 1 open, 0 shut) */
     real p_root;               /* Pa, last aortic-root pressure */
 } ht_heart_state;
 
-typedef struct {
+typedef struct ht_heart_par_s {
     real rho;                  /* kg/m^3, blood density of the valve laws */
     real T;                    /* s, cycle length (60 / HR); the chambers' activations use it */
     ht_chamber ra, rv, la, lv; /* elastance chambers */
@@ -91,7 +91,7 @@ typedef struct {
 } ht_heart_par;
 
 /* The LV side of the aortic valve for the root solve of one stage. */
-typedef struct {
+typedef struct ht_heart_lv_link_s {
     real p_lv;       /* Pa, LV pressure at ts + dt after the mitral inflow, before ejection */
     real dpdV;       /* Pa/m^3, its volume derivative */
     ht_valve_lin av; /* the aortic valve over the stage */

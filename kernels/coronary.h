@@ -27,8 +27,10 @@
 #include "net.h"
 
 /* The affine map Q -> (p1', p2') of one backward-Euler step of length dt from (p1, p2),
- * with dpim = P_im(t + dt) - P_im(t). Coronary parameters of o: Ca, Ram, Cim, Rv, p_out. */
-HT_HD void ht_coronary_affine(const ht_outlet *o, real p1, real p2, real dpim, real dt,
+ * with dpim = P_im(t + dt) - P_im(t) and venous pressure p_out (o->p_out, or the systemic
+ * venous pressure of the 0D heart in closed-loop mode). Coronary parameters of o: Ca, Ram,
+ * Cim, Rv. */
+HT_HD void ht_coronary_affine(const ht_outlet *o, real p1, real p2, real dpim, real p_out, real dt,
                               real *a1, real *b1, real *a2, real *b2)
 {
     real g1 = o->Ca / dt, g2 = o->Cim / dt;
@@ -36,7 +38,7 @@ HT_HD void ht_coronary_affine(const ht_outlet *o, real p1, real p2, real dpim, r
     /* [g1 + G, -G; -G, g2 + G + Gv] (p1', p2') = (g1 p1 + Q, g2 (p2 + dpim) + Gv p_out) */
     real d11 = g1 + G, d22 = g2 + G + Gv;
     real D = d11 * d22 - G * G;
-    real r1 = g1 * p1, r2 = g2 * (p2 + dpim) + Gv * o->p_out;
+    real r1 = g1 * p1, r2 = g2 * (p2 + dpim) + Gv * p_out;
     *a1 = (d22 * r1 + G * r2) / D;
     *b1 = d22 / D;
     *a2 = (d11 * r2 + G * r1) / D;

@@ -10,17 +10,27 @@
 #ifndef HT_NET_H
 #define HT_NET_H
 #include "ht_common.h"
+#include <stddef.h>
 #include "waveform.h"
 
 #define HT_JUNCTION_MAX 8   /* vessel ends at one junction; the Newton system is this size */
 
-enum { HT_BC_FLOW = 0, HT_BC_PRESSURE = 1 };
+/* HT_BC_HEART: the aortic root of a closed loop, driven by the member's 0D heart through the
+ * aortic valve (heart_stage.h); the backends route it to ht_heart_root_apply, never to
+ * ht_inlet_apply. */
+enum { HT_BC_FLOW = 0, HT_BC_PRESSURE = 1, HT_BC_HEART = 2 };
+
+/* The 0D heart's structs (kernels/circulation.h), by tag, so that this header stays free of
+ * the heart's headers. */
+struct ht_heart_par_s;
+struct ht_heart_state_s;
+struct ht_heart_lv_link_s;
 enum { HT_OUT_WINDKESSEL = 0, HT_OUT_RESISTANCE = 1, HT_OUT_REFLECTION = 2, HT_OUT_CORONARY = 3 };
 
 typedef struct {
     int cell;             /* first cell of the vessel */
     int face;             /* its first face */
-    int kind;             /* HT_BC_FLOW | HT_BC_PRESSURE */
+    int kind;             /* HT_BC_FLOW | HT_BC_PRESSURE | HT_BC_HEART */
     ht_waveform wave;     /* m^3/s or Pa */
     real tracer;          /* ECMO fraction of the inflow */
 } ht_inlet;
@@ -31,7 +41,9 @@ typedef struct {
     int kind;             /* windkessel and resistance share one solve (C = R2 = 0) */
     real R1, C, R2, p_out, Rt;
     /* coronary (coronary.h): Ra is R1; arterial and intramyocardial compliances,
-     * microvascular and venous resistances; P_im(t), Pa (scale * a prescribed LV pressure) */
+     * microvascular and venous resistances; P_im(t), Pa (scale * a prescribed LV pressure).
+     * In closed-loop mode (ht_net.heart) P_im = pim.scale * the LV pressure of the member's
+     * heart (heart_stage.h) and the table is not used. */
     real Ca, Ram, Cim, Rv;
     ht_waveform pim;
 } ht_outlet;
@@ -84,6 +96,13 @@ typedef struct {
     int n_probes;
     const int *probe_cell;
     const real *probe_w;
+
+    /* Closed loop (kernels/heart_stage.h): heart = 1 when every member has a 0D heart. Then
+     * each member has exactly one inlet (m_inlets == 1), of kind HT_BC_HEART (the aortic
+     * root), every outlet drains into the member's systemic veins (p_out = its venous
+     * pressure; no reflection outlets), and heart_par[m] are member m's parameters. */
+    int heart;
+    const struct ht_heart_par_s *heart_par;   /* [n_members] when heart, else NULL */
 } ht_net;
 
 /* Conserved state: A (m^2), Q (m^3/s), C = A c (m^2, c the ECMO fraction). */
@@ -119,6 +138,61 @@ typedef struct {
     real *vol_out;                 /* [n_outlets] m^3 left, accumulated */
     real *cell_rate;               /* [n_cells] max |lambda| / dx, for the CFL reduction */
     real *visc_cp;                 /* [n_cells] Thomas sweep scratch of the viscous wall step */
+    /* closed loop only (ht_net.heart; NULL otherwise), per member m unless said: */
+    struct ht_heart_state_s *hX;   /* 0D state now */
+    struct ht_heart_state_s *hX0;  /* ... at the step start */
+    struct ht_heart_lv_link_s *hlink; /* the stage's LV side of the aortic valve */
+    real *h_psv;                   /* Pa, systemic venous pressure at the stage input */
+    real *h_plv_in, *h_plv_end;    /* Pa, the coronary outlets' LV pressure at the stage input
+                                    * (= h_plv_ref) and at ts + dt (the LV after the mitral
+                                    * inflow, before ejection: ht_heart_lv_link.p_lv) */
+    real *h_plv_ref, *h_plv_ref0;  /* Pa, the LV pressure the coronary compartments are
+                                    * referred to, now / at the step start: advanced and
+                                    * averaged over the stages exactly as their pressures, so
+                                    * that Cim (p2 - scale h_plv_ref) is the stored volume */
+    real *h_qao, *h_proot;         /* m^3/s, Pa: the stage's root solve */
+    int *h_fail;                   /* the stage's ht_heart_stage_begin code */
+    real *drain;                   /* [n_outlets] m^3 the outlet passed to the veins over
+                                    * the full dt of the stage */
 } ht_work;
+
+/* The one layout of the real-valued state and work arrays in a single buffer, shared by the
+ * host solver and the CUDA backend (so both agree on it by construction). With p == NULL
+ * only the count of reals is returned; otherwise the pointers of U and w are set into p. */
+static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc, size_t nf, size_t no, size_t ni)
+{
+    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
+    if (!p) return total;
+#define HT_TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
+    HT_TAKE(U->A, nc); HT_TAKE(U->Q, nc); HT_TAKE(U->C, nc);
+    HT_TAKE(w->U0.A, nc); HT_TAKE(w->U0.Q, nc); HT_TAKE(w->U0.C, nc);
+    HT_TAKE(w->U1.A, nc); HT_TAKE(w->U1.Q, nc); HT_TAKE(w->U1.C, nc);
+    HT_TAKE(w->fA_m, nc); HT_TAKE(w->fQ_m, nc); HT_TAKE(w->fc_m, nc);
+    HT_TAKE(w->fA_p, nc); HT_TAKE(w->fQ_p, nc); HT_TAKE(w->fc_p, nc);
+    HT_TAKE(w->cell_rate, nc);
+    HT_TAKE(w->FA, nf); HT_TAKE(w->FQl, nf); HT_TAKE(w->FQr, nf); HT_TAKE(w->FC, nf);
+    HT_TAKE(w->pc, no); HT_TAKE(w->pc0, no); HT_TAKE(w->vol_out, no);
+    HT_TAKE(w->pcim, no); HT_TAKE(w->pcim0, no);
+    HT_TAKE(w->vol_in, ni);
+    HT_TAKE(w->visc_cp, nc);
+#undef HT_TAKE
+    return total;
+}
+
+/* The heart's real-valued per-member and per-outlet work arrays (closed loop), the same way. */
+static inline size_t ht_heart_layout(ht_work *w, real *p, size_t M, size_t no)
+{
+    size_t total = 7 * M + no + 1;
+    if (!p) return total;
+    w->h_psv = p; p += M;
+    w->h_plv_in = p; p += M;
+    w->h_plv_end = p; p += M;
+    w->h_qao = p; p += M;
+    w->h_proot = p; p += M;
+    w->h_plv_ref = p; p += M;
+    w->h_plv_ref0 = p; p += M;
+    w->drain = p;
+    return total;
+}
 
 #endif

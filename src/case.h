@@ -31,7 +31,9 @@ typedef struct {
     int line;
 } ht_vessel_spec;
 
-typedef enum { HT_INLET_FLOW = 0, HT_INLET_PRESSURE } ht_inlet_kind;
+/* HT_INLET_HEART: made by the loader from a `heart:` section (the aortic root), never written
+ * as an inlet in a case file. */
+typedef enum { HT_INLET_FLOW = 0, HT_INLET_PRESSURE, HT_INLET_HEART } ht_inlet_kind;
 typedef struct {
     int vessel;                /* inflow enters at the vessel's start (node_from) */
     ht_inlet_kind kind;
@@ -58,6 +60,26 @@ typedef struct {
     int vessel;
     double x;                  /* m from the vessel start */
 } ht_probe_spec;
+
+/* The 0D heart and closed loop (`heart:`; kernels/heart_presets.h, docs/heart.md). With it
+ * the case has one inlet, of kind HT_INLET_HEART at `vessel`, and every outlet drains into
+ * the systemic veins (its p_out is not used). */
+enum { HT_CH_LV = 0, HT_CH_RV, HT_CH_LA, HT_CH_RA, HT_CH_N };
+enum { HT_CHP_EES = 0, HT_CHP_V0, HT_CHP_EMIN, HT_CHP_P0, HT_CHP_LAMBDA, HT_CHP_N };
+typedef struct {
+    int enabled;
+    int preset;                /* HT_HEART_HEALTHY | HT_HEART_SHOCK (heart_presets.h) */
+    int vessel;                /* its start is the aortic root */
+    double heart_rate;         /* 1/s; 0: the preset's */
+    double period;             /* s, the cardiac cycle (resolved: 1 / heart_rate or the preset's) */
+    double chamber[HT_CH_N][HT_CHP_N]; /* SI (Pa/m^3, m^3, Pa/m^3, Pa, 1/m^3); NaN: the preset's */
+    int valve;                 /* -1: the preset's (Mynard), else HT_VALVE_MYNARD | HT_VALVE_DIODE */
+    double diode_R;            /* Pa s/m^3, resistance of diode valves */
+    double volume_change;      /* m^3 added to (< 0: taken from) the systemic veins */
+    double total_volume;       /* m^3 of blood in the whole loop at t = 0; 0: not given */
+    char file[256];            /* where the section is, for messages after loading */
+    int line;
+} ht_heart_spec;
 
 /* A named anatomical site of the mesh (`sites:`), resolved to a vessel and a position. */
 typedef struct {
@@ -120,6 +142,9 @@ typedef struct {
     /* named sites (the mesh's `sites:` table), in file order; see ht_case_site() */
     int n_sites;
     ht_site_spec *sites;
+
+    /* the 0D heart (heart.enabled = 0 without a `heart:` section) */
+    ht_heart_spec heart;
 } ht_case;
 
 /* Load a case file (own format, or an openBF network recognised by its `network:` list).
@@ -135,7 +160,8 @@ int ht_case_site(const ht_case *c, const char *site, int *vessel, double *x);
 
 /* Parse a quantity with units ("12 cm", "80 mmHg", "3.5 L/min"; a bare number is SI) into SI.
  * `dim` names the expected dimension: "length", "pressure", "flow", "time", "density",
- * "viscosity", "resistance", "compliance", "area", "volume", "velocity", "dimensionless".
+ * "viscosity", "resistance", "compliance", "area", "volume", "velocity", "dimensionless",
+ * "frequency", "elastance" (Pa/m^3, "2 mmHg/mL"), "inverse_volume" (1/m^3, "0.02 /mL").
  * Returns 0 on success; on failure writes a message naming what was expected into msg. */
 int ht_units_parse(const char *text, const char *dim, double *value, char *msg, size_t msglen);
 

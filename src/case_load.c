@@ -2,6 +2,7 @@
  * Every value is read through a getter that knows the file, line and key path, so every
  * message can say where the problem is and what was expected (DESIGN.md section 4). */
 #include "case_internal.h"
+#include "../kernels/heart_presets.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1015,11 +1016,126 @@ static int parse_waveform(ctx *x, const yt_node *in, const char *path, const cha
     return 0;
 }
 
+/* `heart:` (docs/input.md): the 0D heart at the start of `vessel`, closed loop. Needs the
+ * vessels parsed; runs before the inlets and outlets, which it changes. */
+static int parse_heart(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"preset", "vessel", "heart_rate", "lv", "rv", "la", "ra", "valves",
+                                       "diode_resistance", "volume_change", "total_volume", NULL};
+    static const char *const ck[] = {"Ees", "V0", "Emin", "P0", "lambda", NULL};
+    static const char *const cdim[] = {"elastance", "volume", "elastance", "pressure", "inverse_volume"};
+    static const char *const chambers[] = {"lv", "rv", "la", "ra"};
+    const yt_node *h = yt_get(root, "heart");
+    ht_heart_spec *hs = &c->heart;
+    char kp[256];
+    int rc;
+    if (!h) return 0;
+    if ((rc = ht_expect_map(h, "heart", "the heart section {preset, vessel, ...}", err)) ||
+        (rc = ht_check_keys(h, "heart", keys, err)))
+        return rc;
+    hs->enabled = 1;
+    snprintf(hs->file, sizeof hs->file, "%s", h->file);
+    hs->line = h->line;
+    const yt_node *pn = yt_get(h, "preset");
+    if (!pn) return ht_fail_at(err, h, "heart.preset", "missing: expected healthy or cardiogenic-shock");
+    if (pn->kind == YT_SCALAR && !strcmp(pn->text, "healthy")) {
+        hs->preset = HT_HEART_HEALTHY;
+    } else if (pn->kind == YT_SCALAR && !strcmp(pn->text, "cardiogenic-shock")) {
+        hs->preset = HT_HEART_SHOCK;
+    } else {
+        char f[96];
+        found_text(pn, f, sizeof f);
+        return ht_fail_at(err, pn, "heart.preset", "expected healthy or cardiogenic-shock, found %s", f);
+    }
+    const yt_node *vn = yt_get(h, "vessel");
+    if (!vn)
+        return ht_fail_at(err, h, "heart.vessel", "missing: the vessel whose start is the aortic root (e.g. aortic_sinus)");
+    if ((rc = vessel_ref(c, vn, "heart.vessel", &hs->vessel, err))) return rc;
+    if ((rc = ht_get_quantity(h, "heart", "heart_rate", "frequency", HT_POSITIVE, 0, &hs->heart_rate, NULL, err)))
+        return rc;
+    if (hs->heart_rate > 0 && (hs->heart_rate < 20.0 / 60 || hs->heart_rate > 250.0 / 60))
+        return ht_fail_at(err, yt_get(h, "heart_rate"), "heart.heart_rate",
+                          "expected a heart rate in [20, 250] /min, found %g /min", 60 * hs->heart_rate);
+    {
+        ht_heart_par P;
+        ht_heart_state X;
+        ht_heart_preset(hs->preset, &P, &X);
+        hs->period = hs->heart_rate > 0 ? 1 / hs->heart_rate : P.T;
+    }
+    for (int ch = 0; ch < HT_CH_N; ++ch) {
+        for (int q = 0; q < HT_CHP_N; ++q) hs->chamber[ch][q] = NAN;
+        const yt_node *cn = yt_get(h, chambers[ch]);
+        if (!cn) continue;
+        char cp[64];
+        ht_join(cp, sizeof cp, "heart", chambers[ch]);
+        if ((rc = ht_expect_map(cn, cp, "chamber parameters {Ees, V0, Emin, P0, lambda}", err)) ||
+            (rc = ht_check_keys(cn, cp, ck, err)))
+            return rc;
+        for (int q = 0; q < HT_CHP_N; ++q) {
+            int given;
+            double v;
+            if ((rc = ht_get_quantity(cn, cp, ck[q], cdim[q], q == HT_CHP_EES ? HT_POSITIVE : HT_NONNEGATIVE, 0, &v,
+                                      &given, err)))
+                return rc;
+            if (given) hs->chamber[ch][q] = v;
+        }
+    }
+    hs->valve = -1;
+    const yt_node *vk = yt_get(h, "valves");
+    if (vk) {
+        if (vk->kind == YT_SCALAR && !strcmp(vk->text, "mynard"))
+            hs->valve = HT_VALVE_MYNARD;
+        else if (vk->kind == YT_SCALAR && !strcmp(vk->text, "diode"))
+            hs->valve = HT_VALVE_DIODE;
+        else {
+            char f[96];
+            found_text(vk, f, sizeof f);
+            return ht_fail_at(err, vk, "heart.valves", "expected mynard or diode, found %s", f);
+        }
+    }
+    if ((rc = ht_get_quantity(h, "heart", "diode_resistance", "resistance", HT_POSITIVE, 0.003 * HT_MMHG_S_PER_ML,
+                              &hs->diode_R, NULL, err)))
+        return rc;
+    if (yt_get(h, "diode_resistance") && hs->valve != HT_VALVE_DIODE)
+        return ht_fail_at(err, yt_get(h, "diode_resistance"), "heart.diode_resistance",
+                          "applies to diode valves only: add valves: diode");
+    if (yt_get(h, "volume_change") && yt_get(h, "total_volume"))
+        return ht_fail_at(err, yt_get(h, "total_volume"), "heart.total_volume",
+                          "give either volume_change or total_volume, not both");
+    if ((rc = ht_get_quantity(h, "heart", "volume_change", "volume", HT_ANY, 0, &hs->volume_change, NULL, err)) ||
+        (rc = ht_get_quantity(h, "heart", "total_volume", "volume", HT_POSITIVE, 0, &hs->total_volume, NULL, err)))
+        return rc;
+    (void)x;
+    (void)kp;
+    return 0;
+}
+
 static int parse_inlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
 {
     const yt_node *in = yt_get(root, "inlet");
+    if (c->heart.enabled) {
+        /* the heart is the case's only inlet: the aortic root at the start of heart.vessel */
+        if (in)
+            return ht_fail(err, in->file, yt_key_line(root, "inlet"), "inlet",
+                           "a case with a heart has no inlet: the heart (heart.vessel) feeds the root; give either "
+                           "inlet or heart, not both");
+        c->inlets = calloc(1, sizeof *c->inlets);
+        x->inlet_at = calloc(1, sizeof *x->inlet_at);
+        if (!c->inlets || !x->inlet_at) return ht_fail_at(err, root, "heart", "out of memory");
+        c->n_inlets = 1;
+        c->inlets[0].vessel = c->heart.vessel;
+        c->inlets[0].kind = HT_INLET_HEART;
+        c->inlets[0].wave.kind = HT_WAVE_CONSTANT;
+        c->inlets[0].wave.scale = 1;
+        c->inlets[0].tracer = 0; /* native blood from the LV */
+        x->inlet_at[0].file = c->heart.file;
+        x->inlet_at[0].line = c->heart.line;
+        snprintf(x->inlet_at[0].path, sizeof x->inlet_at[0].path, "heart.vessel");
+        return 0;
+    }
     if (!in)
-        return ht_fail_at(err, root, "inlet", "missing: the case needs an inlet (vessel, type, and a waveform)");
+        return ht_fail_at(err, root, "inlet",
+                          "missing: the case needs an inlet (vessel, type, and a waveform) or a heart section");
     size_t n = in->kind == YT_SEQ ? in->n : 1;
     if (n == 0) return ht_fail_at(err, in, "inlet", "expected at least one inlet, found an empty list");
     c->inlets = calloc(n, sizeof *c->inlets);
@@ -1106,6 +1222,28 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
                 return rc;
             const yt_node *im = yt_get(on, "intramyocardial");
             ht_join(kp, sizeof kp, path, "intramyocardial");
+            if (c->heart.enabled) {
+                /* closed loop: P_im = scale x the heart's LV pressure (kernels/heart_stage.h) */
+                static const char *const sk[] = {"scale", NULL};
+                double sc = 1;
+                if (im && ((rc = ht_expect_map(im, kp, "the intramyocardial pressure {scale}", err)) ||
+                           (rc = ht_check_keys(im, kp, sk, err))))
+                    return ht_fail_at(err, im, kp,
+                                      "with a heart, the intramyocardial pressure is scale x the heart's LV pressure: "
+                                      "give only {scale: FRACTION} (no waveform)");
+                if (im && (rc = ht_get_quantity(im, kp, "scale", "dimensionless", HT_ANY, 1, &sc, NULL, err)))
+                    return rc;
+                if (sc < 0 || sc > 1.5) {
+                    char sp[300];
+                    ht_join(sp, sizeof sp, kp, "scale");
+                    return ht_fail_at(err, yt_get(im, "scale"), sp,
+                                      "expected a fraction of the ventricular pressure in [0, 1.5], found %g", sc);
+                }
+                os->pim.kind = HT_WAVE_CONSTANT;
+                os->pim.value = 0;
+                os->pim.scale = sc;
+                continue;
+            }
             if (!im)
                 return ht_fail_at(err, on, kp,
                                   "missing: the intramyocardial pressure {scale, and one of file, fourier, constant} "
@@ -1123,6 +1261,10 @@ static int parse_outlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
             }
         } else if (!strcmp(t, "reflection")) {
             os->kind = HT_OUTLET_REFLECTION;
+            if (c->heart.enabled)
+                return ht_fail_at(err, tn, kp,
+                                  "a reflection outlet cannot drain into the veins: with a heart (closed loop) every "
+                                  "outlet must be windkessel, resistance or coronary");
             if ((rc = ht_check_keys(on, path, fk, err)) ||
                 (rc = ht_get_required(on, path, "Rt", "dimensionless", HT_ANY, &os->Rt, err)))
                 return rc;
@@ -1301,6 +1443,15 @@ static void add_doc(ht_sbuf *cfg, const char *what, const yt_doc *d)
 /* Period and output spacing from what was given; checks that make sense only as a whole. */
 static int finish_run(ctx *x, ht_case *c, ht_error *err)
 {
+    if (c->heart.enabled) {
+        double T = c->heart.period;
+        if (x->period_given && fabs(T - c->period) > 1e-9 * T)
+            return ht_fail_at(err, yt_get(yt_get(x->root, "run"), "period"), "run.period",
+                              "the heart's cycle is %g s (heart rate %g /min): run.period (%g s) must equal it or "
+                              "be left out",
+                              T, 60 / T, c->period);
+        c->period = T;
+    }
     for (int k = 0; k < c->n_inlets; ++k) {
         const ht_waveform *w = &c->inlets[k].wave;
         if (!(w->period > 0)) continue;
@@ -1342,7 +1493,7 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     /* `ensemble` is read by ensemble.c, which loads each member through here: ignored */
     static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure",
                                        "wall_viscosity", "blood", "inlet", "outlets", "numerics", "run",
-                                       "output", "ensemble", "sites", NULL};
+                                       "output", "ensemble", "sites", "heart", NULL};
     static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "wall_viscosity",
                                             "vessels", "sites", NULL};
     const yt_node *root = cd->root;
@@ -1402,7 +1553,7 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     }
     if ((rc = parse_vessels(vessels, vessel_owner, p_ref, phi, c, err)) ||
         (rc = parse_sites(yt_get(vessel_owner, "sites"), c, err)) || (rc = parse_blood(root, c, err)) ||
-        (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
+        (rc = parse_heart(x, root, c, err)) || (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
         (rc = parse_numerics(x, root, c, err)) || (rc = parse_run(x, root, c, err)) ||
         (rc = parse_output(root, c, err)))
         goto done;

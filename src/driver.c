@@ -1,4 +1,7 @@
 #include "driver.h"
+#include "heart_metrics.h"
+#include "heart_presets.h"
+#include "heart_stage.h"
 #include "network.h"
 #include "output.h"
 #include "solver.h"
@@ -82,6 +85,16 @@ int ht_check(const ht_case *c)
            n->n_vessels, n->n_cells, n->n_junctions, n->n_inlets, n->n_outlets, n->n_probes);
     printf("blood     rho = %g kg/m^3, mu = %g mPa s, zeta = %g, alpha = %g\n", c->rho,
            1e3 * c->mu, c->zeta, c->alpha);
+    if (n->heart) {
+        const ht_heart_par *P = &nw.heart_par[0];
+        const ht_heart_state *X = &nw.heart_init[0];
+        printf("heart     %s at the start of '%s', %.1f /min (T %.4f s), LV Ees %.3g mmHg/mL, V0 %.3g mL, "
+               "valves %s; closed loop: 0D volume %.1f mL (SV %.1f mL, p_sv %.2f mmHg), total %.1f mL\n",
+               c->heart.preset == HT_HEART_SHOCK ? "cardiogenic-shock" : "healthy", c->vessels[c->heart.vessel].name,
+               60 / P->T, P->T, P->lv.Ees / HT_MMHG_PER_ML, P->lv.V0 / HT_ML,
+               P->ao.kind == HT_VALVE_DIODE ? "diode" : "Mynard", ht_heart_volume(X) / HT_ML,
+               X->V[HT_HC_SV] / HT_ML, ht_heart_venous_pressure(P, X) / HT_MMHG, ht_solver_total_volume(&s, 0) / HT_ML);
+    }
     s.clk[0].t_stop = 1e30;
     double dt = ht_cpu_dt(n, &s.U, &s.clk[0], 0);
     printf("time      period %g s, %d cycles, initial dt %.3e s (CFL %g)\n", c->period, c->cycles,
@@ -95,6 +108,7 @@ int ht_check(const ht_case *c)
                100 * c->vessels[v].length, nw.vessel_n[v], 1e3 * nw.vessel_dx[v],
                1e3 * sqrt(A0 / HT_PI), ht_wave_speed(A0, nw.K[i], c->rho), 1e-3 * nw.vessel_p0[v]);
     }
+    if (n->heart) printf("outlets   closed loop: every outlet drains into the heart's systemic veins (p_out not used)\n");
     for (int k = 0; k < c->n_outlets; ++k) {
         const ht_outlet_spec *o = &c->outlets[k];
         const char *vn = c->vessels[o->vessel].name;
@@ -231,6 +245,8 @@ typedef struct {
     ht_output *out;
     periodicity pr;
     double v0;                  /* m^3 stored at t = 0 */
+    double vtot0;               /* m^3, the whole system at t = 0 (ht_solver_total_volume) */
+    ht_heart_metrics hm;        /* per-beat metrics (runs with a heart) */
     int done;                   /* failed or could not write: no more output */
     ht_member_result *res;
 } member;
@@ -255,6 +271,7 @@ static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
     d.tracer = c->tracer;
     d.n_probes = n->n_probes;
     d.probe_names = nw->probe_names;
+    d.heart = n->heart;
     d.config_text = c->config_text ? c->config_text : "";
     d.case_name = c->name;
     d.version = HT_VERSION;
@@ -263,10 +280,18 @@ static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
     return ht_output_open(&d, &mb->out, msg, len);
 }
 
-/* The member's probe rows since the last drain, one probe at a time (the writer's order). */
+/* The member's probe rows since the last drain, one probe at a time (the writer's order),
+ * and its heart rows (to /heart and the per-beat metrics). */
 static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, size_t len)
 {
     size_t ns = r->n;
+    if (mb->nw->net.heart && ns > 0) {
+        if (ht_output_heart(mb->out, ns, r->t, r->h, msg, len)) return -1;
+        if (ht_heart_metrics_feed(&mb->hm, ns, r->t, r->h)) {
+            snprintf(msg, len, "out of memory for the heart metrics");
+            return -1;
+        }
+    }
     if (np == 0) return 0;
     double *col = malloc(sizeof(double) * 3 * (ns ? ns : 1));
     if (!col) {
@@ -318,7 +343,34 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
     r->imbalance = (v1 - v0) - (vin - vout);
     r->steps = clk->step;
     r->t = clk->t;
-    {
+    if (n->heart) {
+        /* the closed loop: 1D + outlet compliances + 0D, which nothing enters or leaves */
+        r->heart = 1;
+        r->total[0] = mb->vtot0;
+        r->total[1] = ht_solver_total_volume(s, m);
+        r->total_drift = (r->total[1] - r->total[0]) / r->total[0];
+        const char *names[] = {"stored_start", "stored_end", "inflow", "outflow", "imbalance",
+                               "total_start", "total_end", "total_relative_drift"};
+        const char *units[] = {"m^3", "m^3", "m^3", "m^3", "m^3", "m^3", "m^3", "1"};
+        double row[8] = {v0, v1, vin, vout, r->imbalance, r->total[0], r->total[1], r->total_drift};
+        if (ht_output_table(mb->out, "/metrics/volume", 1, 8, names, units, row, msg, sizeof msg))
+            fprintf(stderr, "hemotree: writing output: %s\n", msg);
+        const ht_heart_metrics *hm = &mb->hm;
+        r->beats = (int)hm->n_rows;
+        if (hm->n_rows > 0) {
+            if (ht_output_table(mb->out, "/metrics/cycles", hm->n_rows, HT_CYC_NCOL, ht_cycle_names, ht_cycle_units,
+                                hm->rows, msg, sizeof msg))
+                fprintf(stderr, "hemotree: writing output: %s\n", msg);
+            const double *last = &hm->rows[(hm->n_rows - 1) * HT_CYC_NCOL];
+            r->sv = last[HT_CYC_SV];
+            r->ef = last[HT_CYC_EF];
+            r->co = last[HT_CYC_CO];
+            r->map = last[HT_CYC_MAP];
+            r->lvedp = last[HT_CYC_LVEDP];
+            r->edv_change = last[HT_CYC_EDV_CHANGE];
+            r->esv_change = last[HT_CYC_ESV_CHANGE];
+        }
+    } else {
         const char *names[] = {"stored_start", "stored_end", "inflow", "outflow", "imbalance"};
         const char *units[] = {"m^3", "m^3", "m^3", "m^3", "m^3"};
         double row[5] = {v0, v1, vin, vout, r->imbalance};
@@ -399,6 +451,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         mbs[m].path = paths[m];
         mbs[m].res = &res[m];
         if (periodicity_init(&mbs[m].pr, nws[m], sc.per_cycle > 0 ? sc.per_cycle : 1, max_rows)) goto oom;
+        if (n->heart) ht_heart_metrics_init(&mbs[m].hm, n->heart_par[m].T, n->heart_par[m].lv.V0);
     }
     if (o->backend != HT_BACKEND_CPU) {
         char berr[512];
@@ -429,6 +482,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             continue;
         }
         mb->v0 = ht_solver_volume(&s, m);
+        mb->vtot0 = ht_solver_total_volume(&s, m);
         fields_from_state(&s, m, &f);
         if (ht_output_fields(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
             char full[1100];
@@ -482,6 +536,14 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 --live;
                 continue;
             }
+            if (n->heart) {
+                /* the volumes through the root and the coronary outlets, for the beat metrics */
+                double vin = 0, vcor = 0;
+                for (int j = m * n->m_inlets; j < (m + 1) * n->m_inlets; ++j) vin += s.w.vol_in[j];
+                for (int j = m * n->m_outlets; j < (m + 1) * n->m_outlets; ++j)
+                    if (n->outlets[j].kind == HT_OUT_CORONARY) vcor += s.w.vol_out[j];
+                ht_heart_metrics_volumes(&mb->hm, t_stop, vin, vcor);
+            }
             fields_from_state(&s, m, &f);
             if (ht_output_fields(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
                 char full[1100];
@@ -531,6 +593,7 @@ done:
             rc = rc ? rc : 1;
         }
         periodicity_free(&mbs[m].pr);
+        ht_heart_metrics_free(&mbs[m].hm);
     }
     free(mbs);
     free(fbuf);
@@ -566,6 +629,16 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
                r.t, wall, wall > 0 ? (double)r.steps * nw.net.n_cells / wall : 0);
         printf("volume: stored %.6e -> %.6e m^3, in %.6e, out %.6e, imbalance %.3e (relative %.2e)\n", v0, v1, vin,
                vout, r.imbalance, fabs(r.imbalance) / (v0 > 0 ? v0 : 1));
+        if (r.heart) {
+            printf("closed loop: total blood volume %.6e -> %.6e m^3 (1D + outlet compliances + heart), relative "
+                   "drift %.2e\n",
+                   r.total[0], r.total[1], r.total_drift);
+            if (r.beats > 0)
+                printf("heart, beat %d of %d: SV %.1f mL, EF %.1f %%, CO %.2f L/min, MAP %.1f mmHg, LVEDP %.1f mmHg; "
+                       "EDV change %.1e, ESV change %.1e from the previous beat\n",
+                       r.beats, r.beats, r.sv / HT_ML, 100 * r.ef, r.co * 6e4, r.map / HT_MMHG, r.lvedp / HT_MMHG,
+                       r.edv_change, r.esv_change);
+        }
         if (isfinite(r.periodicity)) {
             if (r.periodicity <= c->conv_tol)
                 printf("periodic state: reached, cycle %d differs from the previous by %.2e of the pulse pressure "

@@ -29,6 +29,12 @@ typedef struct {
     double volume[4];           /* m^3: stored at start, at end, inflow, outflow */
     long steps;
     double t, wall;             /* s simulated, s wall (of the whole launch) */
+    /* with a heart: the whole closed loop's volume (1D + outlet compliances + 0D, m^3) at
+     * start and end and its relative drift, and the last complete beat (/metrics/cycles) */
+    int heart;
+    double total[2], total_drift;
+    int beats;                  /* complete beats */
+    double sv, ef, co, map, lvedp, edv_change, esv_change; /* m^3, 1, m^3/s, Pa, Pa, 1, 1 */
 } ht_member_result;
 
 /* M cases whose networks share one shape (ht_network_stack) and one output schedule

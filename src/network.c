@@ -1,5 +1,7 @@
 #include "network.h"
 #include "tubelaw.h"
+#include "heart_presets.h"
+#include "heart_stage.h"
 #include "viscoelastic.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +118,37 @@ static void bind_arrays(ht_network *nw)
     n->jend_sign = nw->jend_sign;
     n->probe_cell = nw->probe_cell;
     n->probe_w = nw->probe_w;
+    n->heart_par = nw->heart_par;
+    n->heart = nw->heart_par != NULL;
+}
+
+/* The heart of a case: the preset, then the case's overrides (docs/input.md, heart:). The
+ * valve laws use the case's blood density. Initial state: the preset's, SV changed by
+ * volume_change, p_root = the initial pressure of the 1D tree. */
+static void heart_from_case(const ht_case *c, ht_heart_par *P, ht_heart_state *X)
+{
+    const ht_heart_spec *hs = &c->heart;
+    ht_heart_preset(hs->preset, P, X);
+    P->rho = c->rho;
+    ht_chamber *ch[HT_CH_N] = {&P->lv, &P->rv, &P->la, &P->ra};
+    for (int k = 0; k < HT_CH_N; ++k) {
+        const double *q = hs->chamber[k];
+        if (q[HT_CHP_EES] == q[HT_CHP_EES]) ch[k]->Ees = q[HT_CHP_EES];
+        if (q[HT_CHP_V0] == q[HT_CHP_V0]) ch[k]->V0 = q[HT_CHP_V0];
+        if (q[HT_CHP_EMIN] == q[HT_CHP_EMIN]) ch[k]->Emin = q[HT_CHP_EMIN];
+        if (q[HT_CHP_P0] == q[HT_CHP_P0]) ch[k]->P0 = q[HT_CHP_P0];
+        if (q[HT_CHP_LAMBDA] == q[HT_CHP_LAMBDA]) ch[k]->lambda = q[HT_CHP_LAMBDA];
+    }
+    if (hs->heart_rate > 0) ht_heart_set_rate(P, 1 / hs->heart_rate, 0.15);
+    if (hs->valve == HT_VALVE_DIODE) {
+        ht_valve *v[4] = {&P->tri, &P->pul, &P->mit, &P->ao};
+        for (int k = 0; k < 4; ++k) {
+            v[k]->kind = HT_VALVE_DIODE;
+            v[k]->R = hs->diode_R;
+        }
+    }
+    X->V[HT_HC_SV] += hs->volume_change;
+    X->p_root = c->p_init;
 }
 
 int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
@@ -185,16 +218,36 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
         ht_inlet *in = &nw->inlets[k];
         in->cell = nw->vessel_first[is->vessel];
         in->face = in->cell + is->vessel;
-        in->kind = is->kind == HT_INLET_PRESSURE ? HT_BC_PRESSURE : HT_BC_FLOW;
+        in->kind = is->kind == HT_INLET_PRESSURE ? HT_BC_PRESSURE : is->kind == HT_INLET_HEART ? HT_BC_HEART : HT_BC_FLOW;
         in->wave = is->wave;
         in->tracer = is->tracer;
     }
+    /* the heart: closed loop, the outlets drain into its systemic veins */
+    if (c->heart.enabled) {
+        ALLOC(nw->heart_par, 1);
+        ALLOC(nw->heart_init, 1);
+        heart_from_case(c, nw->heart_par, nw->heart_init);
+        if (c->n_inlets != 1 || c->inlets[0].kind != HT_INLET_HEART) {
+            snprintf(err->msg, sizeof err->msg, "%s:%d: key 'heart': a case with a heart has exactly one inlet, the heart",
+                     c->heart.file, c->heart.line);
+            goto fail;
+        }
+    }
+    double p_sv0 = nw->heart_par ? ht_heart_venous_pressure(nw->heart_par, nw->heart_init) : 0;
     ALLOC(nw->outlets, c->n_outlets);
     ALLOC(nw->pc_init, c->n_outlets);
     ALLOC(nw->pcim_init, c->n_outlets);
     for (int k = 0; k < c->n_outlets; ++k) {
         const ht_outlet_spec *os = &c->outlets[k];
         ht_outlet *o = &nw->outlets[k];
+        /* closed loop: the venous pressure of the heart replaces p_out */
+        double p_out = nw->heart_par ? p_sv0 : os->p_out;
+        if (nw->heart_par && os->kind == HT_OUTLET_REFLECTION) {
+            snprintf(err->msg, sizeof err->msg,
+                     "%s: outlet of vessel '%s': a reflection outlet cannot drain into the veins of the heart",
+                     c->path, c->vessels[os->vessel].name);
+            goto fail;
+        }
         int v = os->vessel;
         o->cell = nw->vessel_first[v] + nw->vessel_n[v] - 1;
         o->face = o->cell + v + 1;
@@ -208,8 +261,8 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
         o->Rt = os->Rt;
         /* start the compliance at the pressure the network starts at, so the first beat
          * does not begin with a discharge transient */
-        nw->pc_init[k] = os->R2 > 0 ? c->p_init : os->p_out;
-        nw->pcim_init[k] = os->p_out;
+        nw->pc_init[k] = os->R2 > 0 ? c->p_init : p_out;
+        nw->pcim_init[k] = p_out;
         if (os->kind == HT_OUTLET_CORONARY) {
             /* Ca at the initial pressure, Cim where a steady drain from it would put it */
             o->Ca = os->Ca;
@@ -218,7 +271,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
             o->Rv = os->Rv;
             o->pim = os->pim;
             nw->pc_init[k] = c->p_init;
-            nw->pcim_init[k] = os->p_out + os->Rv * (c->p_init - os->p_out) / (os->Ram + os->Rv);
+            nw->pcim_init[k] = p_out + os->Rv * (c->p_init - p_out) / (os->Ram + os->Rv);
         }
     }
 
@@ -306,6 +359,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     }
     free(node_pos);
     free(vdir);
+    node_pos = vdir = NULL; /* the failure path below frees them again */
 
     n->n_cells = nc;
     n->n_vessels = nv;
@@ -331,6 +385,36 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     n->m_outlets = n->n_outlets;
     n->m_junctions = n->n_junctions;
     n->m_probes = n->n_probes;
+    if (nw->heart_par && c->heart.total_volume > 0) {
+        /* total_volume: the systemic veins take what the 1D tree, the outlet compliances and
+         * the other 0D compartments do not hold at t = 0 */
+        ht_heart_state *X = nw->heart_init;
+        double v1d = 0, vout = 0, v0d = ht_heart_volume(X) - X->V[HT_HC_SV];
+        for (int i = 0; i < nc; ++i) v1d += nw->A_init[i] * nw->vessel_dx[nw->cell_vessel[i]];
+        {
+            ht_work w0;
+            memset(&w0, 0, sizeof w0);
+            w0.pc = nw->pc_init;
+            w0.pcim = nw->pcim_init;
+            real plv0 = ht_heart_lv_pressure0(nw->heart_par, X);
+            w0.hX = X;
+            w0.h_plv_ref = &plv0;
+            vout = ht_outlet_stored_volume(n, &w0, 0, 0);
+        }
+        X->V[HT_HC_SV] = c->heart.total_volume - v1d - vout - v0d;
+        if (!(X->V[HT_HC_SV] > 0)) {
+            snprintf(err->msg, sizeof err->msg,
+                     "%s:%d: key 'heart.total_volume': %.6g mL leaves no blood for the systemic veins (the 1D tree "
+                     "holds %.6g mL, the outlet compliances %.6g mL, the other 0D compartments %.6g mL)",
+                     c->heart.file, c->heart.line, 1e6 * c->heart.total_volume, 1e6 * v1d, 1e6 * vout, 1e6 * v0d);
+            goto fail;
+        }
+    } else if (nw->heart_par && !(nw->heart_init->V[HT_HC_SV] > 0)) {
+        snprintf(err->msg, sizeof err->msg,
+                 "%s:%d: key 'heart.volume_change': leaves %.6g mL in the systemic veins; expected a positive volume",
+                 c->heart.file, c->heart.line, 1e6 * nw->heart_init->V[HT_HC_SV]);
+        goto fail;
+    }
     return 0;
 
 oom:
@@ -370,6 +454,8 @@ void ht_network_free(ht_network *nw)
     free(nw->A_init);
     free(nw->pc_init);
     free(nw->pcim_init);
+    free(nw->heart_par);
+    free(nw->heart_init);
     memset(nw, 0, sizeof *nw);
 }
 
@@ -396,6 +482,7 @@ static const char *shape_differs(const ht_net *a, const ht_net *b)
         a->junction_maxit != b->junction_maxit)
         return "different blood or numerics settings";
     if ((a->Gamma == NULL) != (b->Gamma == NULL)) return "viscoelastic walls in one and not the other";
+    if (a->heart != b->heart) return "a heart in one and not the other";
     for (int v = 0; v < a->n_vessels; ++v)
         if (a->vessel_n[v] != b->vessel_n[v]) return "different cell counts";
     for (int k = 0; k < a->n_inlets; ++k)
@@ -454,6 +541,10 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
     SALLOC(out->A_init, nc);
     SALLOC(out->pc_init, no);
     SALLOC(out->pcim_init, no);
+    if (a->heart) {
+        SALLOC(out->heart_par, 1);
+        SALLOC(out->heart_init, 1);
+    }
 #undef SALLOC
     for (int m = 0; m < M; ++m) {
         const ht_network *s = mem[m];
@@ -494,6 +585,10 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
         for (int k = 0; k < np; ++k) {
             out->probe_cell[op + k] = s->probe_cell[k] + oc;
             out->probe_w[op + k] = s->probe_w[k];
+        }
+        if (a->heart) {
+            out->heart_par[m] = s->heart_par[0];
+            out->heart_init[m] = s->heart_init[0];
         }
     }
     out->junc_off[M * nj] = M * ne;

@@ -4,6 +4,7 @@
 #define HT_NETWORK_H
 #include "case.h"
 #include "net.h"
+#include "circulation.h"
 
 typedef struct {
     ht_net net;                 /* pointers below, viewed const by the kernels */
@@ -29,6 +30,10 @@ typedef struct {
     double *A_init;             /* [n_cells] area at the initial pressure */
     double *pc_init;            /* [n_outlets] */
     double *pcim_init;          /* [n_outlets] coronary intramyocardial compartment */
+
+    /* closed loop (case heart:): NULL without a heart */
+    ht_heart_par *heart_par;    /* [n_members] */
+    ht_heart_state *heart_init; /* [n_members] initial 0D state */
 } ht_network;
 
 /* Returns 0, or 2 with a message in err (an input the loader let through but that cannot

@@ -33,12 +33,23 @@ static const char *const field_unit[N_FIELDS_MAX] = {"Pa", "m^3/s", "m^2", "m/s"
 static const char *const probe_var[4] = {"time", "pressure", "flow", "area"};
 static const char *const probe_unit[4] = {"s", "Pa", "m^3/s", "m^2"};
 /* top-level names the writer owns; ht_output_table must not replace them */
-static const char *const reserved[] = {"time", "fields", "mesh", "probes", "config", "xdmf"};
+static const char *const reserved[] = {"time", "fields", "mesh", "probes", "config", "xdmf", "heart"};
+/* /heart/<name>: the columns of ht_output_heart's rows (kernels/heart_stage.h order) after time */
+#define HEART_COLS 13
+static const char *const heart_var[HEART_COLS] = {
+    "time", "lv_pressure", "lv_volume", "la_pressure", "aortic_valve_flow", "mitral_valve_flow",
+    "aortic_valve_state", "rv_pressure", "rv_volume", "ra_pressure", "pa_pressure", "sv_pressure",
+    "root_pressure"};
+static const char *const heart_unit[HEART_COLS] = {"s", "Pa", "m^3", "Pa", "m^3/s", "m^3/s", "1",
+                                                   "Pa", "m^3", "Pa", "Pa", "Pa", "Pa"};
 
 struct ht_output {
     hid_t file, str_t;
     hid_t time_d, field_d[N_FIELDS_MAX];
     hid_t (*probe_d)[4];
+    hid_t heart_d[HEART_COLS];    /* /heart/<var>, when the run has a heart */
+    int heart;
+    hsize_t heart_n;
     char **probe_names;
     hsize_t *probe_n;
     int n_probes, n_fields, n_cells, n_points;
@@ -688,6 +699,15 @@ static int create_series(ht_output *o, const ht_output_desc *d)
     }
     if (!rc) rc = mk_group(o, "/probes", 1);
     hsize_t pchunk = PROBE_CHUNK;
+    if (!rc && o->heart) {
+        rc = mk_group(o, "/heart", 1);
+        for (int v = 0; !rc && v < HEART_COLS; ++v) {
+            char path[64];
+            snprintf(path, sizeof path, "/heart/%s", heart_var[v]);
+            o->heart_d[v] = mk_dset(o, path, H5T_IEEE_F64LE, 1, dims, maxd, &pchunk, heart_unit[v]);
+            if (o->heart_d[v] < 0) return -1;
+        }
+    }
     for (int i = 0; !rc && i < o->n_probes; ++i) {
         char path[1024];
         if (snprintf(path, sizeof path, "/probes/%s", o->probe_names[i]) >= (int)sizeof path - 16) {
@@ -727,6 +747,7 @@ static int close_ids(ht_output *o, int rc)
     for (int j = 0; j < N_FIELDS_MAX; ++j) rc = closeh(o, &o->field_d[j], field_name[j], rc);
     for (int i = 0; o->probe_d && i < o->n_probes; ++i)
         for (int v = 0; v < 4; ++v) rc = closeh(o, &o->probe_d[i][v], o->probe_names[i], rc);
+    for (int v = 0; v < HEART_COLS; ++v) rc = closeh(o, &o->heart_d[v], heart_var[v], rc);
     rc = closeh(o, &o->str_t, "string type", rc);
     return closeh(o, &o->file, NULL, rc);
 }
@@ -747,6 +768,8 @@ int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t e
     }
     o->file = o->str_t = o->time_d = H5I_INVALID_HID;
     for (int j = 0; j < N_FIELDS_MAX; ++j) o->field_d[j] = H5I_INVALID_HID;
+    for (int j = 0; j < HEART_COLS; ++j) o->heart_d[j] = H5I_INVALID_HID;
+    o->heart = d->heart;
     o->n_cells = d->n_cells;
     o->n_points = d->n_points;
     o->n_fields = d->tracer ? 5 : 4;
@@ -893,6 +916,45 @@ int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const do
     const double *const v[4] = {t, p, q, a};
     quiet qs = quiet_on(o, err, errlen);
     int rc = probe_impl(o, probe, n, v);
+    quiet_off(o, qs);
+    return rc;
+}
+
+static int heart_impl(ht_output *o, size_t n, const double *t, const double *rows)
+{
+    if (!o->heart) {
+        set_err(o, "/heart: the output was opened without a heart");
+        return -1;
+    }
+    if (!n) return 0;
+    double *col = malloc(n * sizeof *col);
+    if (!col) {
+        set_err(o, "/heart: out of memory");
+        return -1;
+    }
+    int rc = 0;
+    const hsize_t k = o->heart_n;
+    /* time last: its length counts the complete samples */
+    for (int v = HEART_COLS - 1; v >= 0 && !rc; --v) {
+        char path[64];
+        snprintf(path, sizeof path, "/heart/%s", heart_var[v]);
+        for (size_t j = 0; j < n; ++j) col[j] = v == 0 ? t[j] : rows[j * (HEART_COLS - 1) + (size_t)(v - 1)];
+        rc = append(o, o->heart_d[v], path, 1, k, (hsize_t)n, 1, col);
+    }
+    free(col);
+    if (rc || append_flush(o)) return -1;
+    o->heart_n = k + n;
+    return 0;
+}
+
+int ht_output_heart(ht_output *o, size_t n, const double *t, const double *rows, char *err, size_t errlen)
+{
+    if (!o) {
+        if (err && errlen) snprintf(err, errlen, "output: not open");
+        return -1;
+    }
+    quiet qs = quiet_on(o, err, errlen);
+    int rc = heart_impl(o, n, t, rows);
     quiet_off(o, qs);
     return rc;
 }

@@ -17,6 +17,8 @@
  *   /mesh/vessel_id         [n_cells] int32 ("1"); /mesh/x [n_cells] m
  *   /mesh/vessel_names      [n_vessels] variable-length UTF-8 strings ("1")
  *   /probes/<name>/{time,pressure,flow,area}   [n_samples] s, Pa, m^3/s, m^2, unlimited
+ *   /heart/<var>            [n_samples] the 0D heart every step (runs with a heart; see
+ *                           ht_output_heart), unlimited
  *   /config/input           scalar UTF-8 string, the resolved input ("1"); /config has
  *                           attributes version, git_hash, case_name
  *   /metrics/... (any path ht_output_table is given)   one [n_rows] dataset per column,
@@ -45,6 +47,7 @@ typedef struct {
     int tracer;                     /* also write /fields/ecmo_fraction */
     int n_probes;
     const char *const *probe_names; /* [n_probes] */
+    int heart;                      /* the run has a 0D heart: create /heart (ht_output_heart) */
     const char *config_text;        /* resolved input */
     const char *case_name;
     const char *version, *git_hash;
@@ -66,6 +69,13 @@ int ht_output_fields(ht_output *o, double t, const double *p, const double *q,
 /* Append n samples to /probes/<name>/{time,pressure,flow,area}; n = 0 does nothing. */
 int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const double *p,
                     const double *q, const double *a, char *err, size_t errlen);
+
+/* Append n samples of the 0D heart to /heart/{time, lv_pressure, lv_volume, la_pressure,
+ * aortic_valve_flow, mitral_valve_flow, aortic_valve_state, rv_pressure, rv_volume,
+ * ra_pressure, pa_pressure, sv_pressure, root_pressure} (SI: s, Pa, m^3, m^3/s, 1): t [n],
+ * rows [n][12] in that order after the time (kernels/heart_stage.h, HT_HS_*). Only for an
+ * output opened with heart = 1; n = 0 does nothing. */
+int ht_output_heart(ht_output *o, size_t n, const double *t, const double *rows, char *err, size_t errlen);
 
 /* Write (replace) a table: one 1D dataset per column under group `path` (e.g.
  * "/metrics/convergence"), each with a units attribute. data is row-major [n_rows*n_cols].

@@ -1,6 +1,7 @@
 #include "solver.h"
 #include "cpu/step_cpu.h"
 #include "step.h"
+#include "heart_stage.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
     s->M = n->n_members;
     size_t nc = (size_t)n->n_cells, nf = (size_t)n->n_faces;
     size_t no = (size_t)n->n_outlets, ni = (size_t)n->n_inlets;
-    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
+    size_t total = ht_work_layout(NULL, NULL, NULL, nc, nf, no, ni);
     s->buf = calloc(total, sizeof(real));
     s->clk = calloc((size_t)s->M, sizeof *s->clk);
     s->rows = calloc((size_t)s->M, sizeof *s->rows);
@@ -21,23 +22,27 @@ int ht_solver_init(ht_solver *s, const ht_network *nw)
         ht_solver_free(s);
         return -1;
     }
-    real *p = s->buf;
-#define TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
-    TAKE(s->U.A, nc); TAKE(s->U.Q, nc); TAKE(s->U.C, nc);
-    TAKE(s->w.U0.A, nc); TAKE(s->w.U0.Q, nc); TAKE(s->w.U0.C, nc);
-    TAKE(s->w.U1.A, nc); TAKE(s->w.U1.Q, nc); TAKE(s->w.U1.C, nc);
-    TAKE(s->w.fA_m, nc); TAKE(s->w.fQ_m, nc); TAKE(s->w.fc_m, nc);
-    TAKE(s->w.fA_p, nc); TAKE(s->w.fQ_p, nc); TAKE(s->w.fc_p, nc);
-    TAKE(s->w.cell_rate, nc);
-    TAKE(s->w.FA, nf); TAKE(s->w.FQl, nf); TAKE(s->w.FQr, nf); TAKE(s->w.FC, nf);
-    TAKE(s->w.pc, no); TAKE(s->w.pc0, no); TAKE(s->w.vol_out, no);
-    TAKE(s->w.pcim, no); TAKE(s->w.pcim0, no);
-    TAKE(s->w.vol_in, ni);
-    TAKE(s->w.visc_cp, nc);
-#undef TAKE
+    ht_work_layout(&s->U, &s->w, s->buf, nc, nf, no, ni);
     for (size_t i = 0; i < nc; ++i) s->U.A[i] = nw->A_init[i];
     for (size_t k = 0; k < no; ++k) s->w.pc[k] = nw->pc_init[k];
     for (size_t k = 0; k < no; ++k) s->w.pcim[k] = nw->pcim_init[k];
+    if (n->heart) {
+        size_t M = (size_t)s->M;
+        s->hbuf = calloc(ht_heart_layout(NULL, NULL, M, no), sizeof(real));
+        s->w.hX = calloc(M, sizeof *s->w.hX);
+        s->w.hX0 = calloc(M, sizeof *s->w.hX0);
+        s->w.hlink = calloc(M, sizeof *s->w.hlink);
+        s->w.h_fail = calloc(M, sizeof *s->w.h_fail);
+        if (!s->hbuf || !s->w.hX || !s->w.hX0 || !s->w.hlink || !s->w.h_fail) {
+            ht_solver_free(s);
+            return -1;
+        }
+        ht_heart_layout(&s->w, s->hbuf, M, no);
+        for (size_t m = 0; m < M; ++m) {
+            s->w.hX[m] = s->w.hX0[m] = nw->heart_init[m];
+            s->w.h_plv_ref[m] = s->w.h_plv_ref0[m] = ht_heart_lv_pressure0(&n->heart_par[m], &nw->heart_init[m]);
+        }
+    }
     return 0;
 }
 
@@ -48,6 +53,11 @@ void ht_solver_free(ht_solver *s)
     ht_cuda_destroy(s->gpu);
 #endif
     free(s->buf);
+    free(s->hbuf);
+    free(s->w.hX);
+    free(s->w.hX0);
+    free(s->w.hlink);
+    free(s->w.h_fail);
     free(s->clk);
     if (s->rows)
         for (int m = 0; m < s->M; ++m) {
@@ -55,12 +65,13 @@ void ht_solver_free(ht_solver *s)
             free(s->rows[m].p);
             free(s->rows[m].q);
             free(s->rows[m].a);
+            free(s->rows[m].h);
         }
     free(s->rows);
     memset(s, 0, sizeof *s);
 }
 
-static int rows_reserve(ht_probe_rows *r, size_t need, size_t per)
+static int rows_reserve(ht_probe_rows *r, size_t need, size_t per, int heart)
 {
     if (need <= r->cap) return 0;
     size_t cap = r->cap ? 2 * r->cap : 1024;
@@ -69,6 +80,11 @@ static int rows_reserve(ht_probe_rows *r, size_t need, size_t per)
     double *t = realloc(r->t, cap * sizeof *t);
     if (!t) return -1;
     r->t = t;
+    if (heart) {
+        double *h = realloc(r->h, cap * HT_HEART_NSAMP * sizeof *h);
+        if (!h) return -1;
+        r->h = h;
+    }
     double *arr[3] = {r->p, r->q, r->a};
     for (int k = 0; k < 3; ++k) {
         double *x = realloc(arr[k], cap * per * sizeof *x);
@@ -87,13 +103,14 @@ static int sample_probes(ht_solver *s, int m)
 {
     const ht_net *n = &s->nw->net;
     int np = n->m_probes;
-    if (np == 0) return 0;
+    if (np == 0 && !n->heart) return 0;
     ht_probe_rows *r = &s->rows[m];
-    if (rows_reserve(r, r->n + 1, (size_t)np)) return -1;
+    if (rows_reserve(r, r->n + 1, (size_t)np, n->heart)) return -1;
     size_t row = r->n * (size_t)np;
     r->t[r->n] = s->clk[m].t;
     for (int k = 0; k < np; ++k)
         ht_probe_sample(n, &s->U, m * np + k, &r->p[row + k], &r->q[row + k], &r->a[row + k]);
+    if (n->heart) ht_heart_sample(n, &s->w, m, s->clk[m].t, &r->h[r->n * HT_HEART_NSAMP]);
     r->n++;
     return 0;
 }
@@ -109,7 +126,8 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
             return -1;
         }
     if (!ht_cuda_available(err, len)) return -1;
-    if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, &s->gpu, err, len)) return -1;
+    if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, s->w.hX, s->w.h_plv_ref, &s->gpu, err, len))
+        return -1;
     s->backend = 1;
     return 0;
 #else
@@ -133,25 +151,29 @@ static int first_failure(const ht_solver *s)
 static int advance_cuda(ht_solver *s, double t_stop)
 {
     size_t np = (size_t)s->nw->net.m_probes;
+    int heart = s->nw->net.heart;
     char err[512];
     const ht_cuda_rows *got = NULL;
     int code = ht_cuda_advance(s->gpu, t_stop, s->clk, &got, err, sizeof err);
-    for (int m = 0; code >= 0 && np > 0 && m < s->M; ++m) {
+    for (int m = 0; code >= 0 && (np > 0 || heart) && m < s->M; ++m) {
         ht_probe_rows *r = &s->rows[m];
         size_t cnt = got[m].n;
         if (cnt == 0) continue;
-        if (rows_reserve(r, r->n + cnt, np)) {
+        if (rows_reserve(r, r->n + cnt, np, heart)) {
             code = HT_FAIL_MEMORY;
             break;
         }
         memcpy(r->t + r->n, got[m].t, cnt * sizeof *r->t);
-        memcpy(r->p + r->n * np, got[m].p, cnt * np * sizeof *r->p);
-        memcpy(r->q + r->n * np, got[m].q, cnt * np * sizeof *r->q);
-        memcpy(r->a + r->n * np, got[m].a, cnt * np * sizeof *r->a);
+        if (np > 0) {
+            memcpy(r->p + r->n * np, got[m].p, cnt * np * sizeof *r->p);
+            memcpy(r->q + r->n * np, got[m].q, cnt * np * sizeof *r->q);
+            memcpy(r->a + r->n * np, got[m].a, cnt * np * sizeof *r->a);
+        }
+        if (heart) memcpy(r->h + r->n * HT_HEART_NSAMP, got[m].h, cnt * HT_HEART_NSAMP * sizeof *r->h);
         r->n += cnt;
     }
-    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, err,
-                                    sizeof err))
+    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, s->w.hX,
+                                    s->w.h_plv_ref, err, sizeof err))
         code = -1;
     if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);
     return code;
@@ -213,6 +235,14 @@ double ht_solver_volume(const ht_solver *s, int m)
     const ht_net *n = &s->nw->net;
     double v = 0;
     for (int i = m * n->m_cells; i < (m + 1) * n->m_cells; ++i) v += s->U.A[i] * n->vessel_dx[n->cell_vessel[i]];
+    return v;
+}
+
+double ht_solver_total_volume(const ht_solver *s, int m)
+{
+    const ht_net *n = &s->nw->net;
+    double v = ht_solver_volume(s, m) + ht_outlet_stored_volume(n, &s->w, m, s->clk[m].t);
+    if (n->heart) v += ht_heart_volume(&s->w.hX[m]);
     return v;
 }
 

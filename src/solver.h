@@ -12,10 +12,12 @@
 #include "cuda/backend_cuda.h"
 #endif
 
-/* Probe samples of one member since the last drain: t [n], p, q, a [n][m_probes]. */
+/* Probe samples of one member since the last drain: t [n], p, q, a [n][m_probes]; with a
+ * heart also h [n][HT_HEART_NSAMP] (kernels/heart_stage.h, ht_heart_sample), one row per
+ * step as the probes. */
 typedef struct {
     size_t n, cap;
-    double *t, *p, *q, *a;
+    double *t, *p, *q, *a, *h;
 } ht_probe_rows;
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
     ht_clock *clk;              /* [M] */
     ht_probe_rows *rows;        /* [M] */
     real *buf;                  /* one allocation behind U and w */
+    real *hbuf;                 /* the heart's work arrays (closed loop only) */
 #ifdef HT_HAVE_CUDA
     int backend;                /* 0 cpu, 1 cuda (ht_solver_use_cuda) */
     ht_cuda *gpu;               /* the device copy when backend == 1 */
@@ -49,6 +52,11 @@ int ht_solver_advance(ht_solver *s, double t_stop);
 
 /* Blood volume stored in member m's vessels, m^3. */
 double ht_solver_volume(const ht_solver *s, int m);
+
+/* Blood volume of member m's whole system at its clock's time, m^3: the vessels, the outlet
+ * compliances (windkessel C pc; coronary Ca p1 + Cim (p2 - P_im)) and, with a heart, the 0D
+ * compartments. In a closed loop it is conserved (kernels/heart_stage.h). */
+double ht_solver_total_volume(const ht_solver *s, int m);
 
 /* Forget drained probe samples (all members). */
 void ht_solver_probe_clear(ht_solver *s);

@@ -65,6 +65,8 @@ static const dim_def DIMS[] = {
     {"velocity", {1, 0, -1}, "50 cm/s"},
     {"dimensionless", NONE, "0.5"},
     {"frequency", FREQ, "75 bpm"},
+    {"elastance", {-4, 1, -2}, "2 mmHg/mL"},
+    {"inverse_volume", {-3, 0, 0}, "0.02 /mL"},
     {"frequency_squared", {0, 0, -2}, "1e4 1/s^2"},
     {"force", FORCE, "1 N"},
     {"mass", MASS, "1 kg"},

@@ -4,3 +4,26 @@
 ht_c_test(test_heart)
 add_test(NAME test_heart COMMAND test_heart)
 set_tests_properties(test_heart PROPERTIES LABELS "unit;verification")
+# The heart coupled to the 1D tree (kernels/heart_stage.h): closed-loop volume over 50
+# cycles, valves, periodic state, a stacked ensemble bitwise equal to its single runs.
+ht_c_test(test_heart_coupled)
+add_test(NAME test_heart_coupled COMMAND test_heart_coupled)
+set_tests_properties(test_heart_coupled PROPERTIES LABELS "verification")
+# The heart on ADAN56 (cases/heart/*.yaml): 5 beats, then the last beat's CO, MAP, EF and
+# LVEDP against the preset's target ranges and the closed loop's volume account
+# (tests/check_heart_cycles.py, ranges and sources there and in docs/heart.md).
+set(HT_HEART_OUT ${CMAKE_CURRENT_BINARY_DIR}/heart)
+file(MAKE_DIRECTORY ${HT_HEART_OUT})
+foreach(preset healthy cardiogenic-shock)
+  add_test(NAME heart_run_${preset}
+           COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/cases/heart/${preset}.yaml --cycles 5
+                   -o ${HT_HEART_OUT}/${preset}.h5 --quiet)
+  set_tests_properties(heart_run_${preset} PROPERTIES LABELS "benchmark" FIXTURES_SETUP heart_${preset} TIMEOUT 1800)
+  add_test(NAME heart_cycles_${preset}
+           COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_heart_cycles.py ${HT_HEART_OUT}/${preset}.h5
+                   --preset ${preset} --min-beats 5)
+  set_tests_properties(heart_cycles_${preset} PROPERTIES LABELS "benchmark;python" FIXTURES_REQUIRED heart_${preset})
+endforeach()
+# cases/heart/*.yaml are generated from cases/benchmarks/adan56.yaml by tools/make_heart_cases.py
+add_test(NAME heart_cases_generated COMMAND ${HT_PY} ${CMAKE_SOURCE_DIR}/tools/make_heart_cases.py --check)
+set_tests_properties(heart_cases_generated PROPERTIES LABELS "python;benchmark" TIMEOUT 60)

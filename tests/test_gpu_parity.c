@@ -29,11 +29,21 @@
  *   collapse      a pressure inlet plunging below the collapse pressure: the same failure
  *                 (code, cell, time, step) on both;
  *   ensemble      five tree/MC members with other inflows and stiffnesses in one launch,
- *                 one of them failing: each equals its own single CPU run, strict.
+ *                 one of them failing: each equals its own single CPU run, strict;
+ *   heart         a tree driven by the 0D heart (kernels/heart_stage.h: k_heart_begin,
+ *                 the root solve in k_boundary, k_heart_end), closed loop with windkessel,
+ *                 resistance and coronary outlets (P_im from the heart's LV), MC, CFL 0.9,
+ *                 strict: state, outlet pressures, volume accounts, heart states and the
+ *                 per-step heart rows; then two members with other LV Ees in one launch,
+ *                 each equal to its single CPU run. (pow() of the activation and exp() of the
+ *                 outlets run in the CUDA math library: a last-bit difference there would
+ *                 show as a difference ~1e-15, far below the tolerance.)
  *
  * Exits 77 (skipped) when the build has no CUDA backend or no device can be used. */
 #include "testutil.h"
 #include "step.h"
+#include "heart_presets.h"
+#include "heart_stage.h"
 #include <math.h>
 #ifdef HT_HAVE_CUDA
 #include "cuda/backend_cuda.h"
@@ -106,6 +116,15 @@ static void compare(const char *name, const ht_network *nw, const ht_solver *cs,
     CHECK(cs->clk[0].t == t && gs->clk[0].t == t, "%s: clock %.17g (cpu), %.17g (cuda), output at %.17g",
           name, cs->clk[0].t, gs->clk[0].t, t);
     /* outlet pressures and volume accounts */
+    if (n->heart) {
+        /* the 0D hearts (fetched with the state) and the per-step heart rows */
+        int nx = (int)(sizeof(ht_heart_state) / sizeof(double)) * n->n_members;
+        double dh = rel_field(nx, (const double *)cs->w.hX, (const double *)gs->w.hX);
+        if (cs->rows[0].n == gs->rows[0].n && cs->rows[0].n > 0)
+            dh = fmax(dh, rel_field((int)(cs->rows[0].n * HT_HEART_NSAMP), cs->rows[0].h, gs->rows[0].h));
+        wr->bc = fmax(wr->bc, dh);
+        CHECK(dh <= tol, "%s t=%g: heart states / heart rows differ by %.3e", name, t, dh);
+    }
     double db = rel_field(n->n_outlets, cs->w.pc, gs->w.pc);
     db = fmax(db, rel_field(n->n_outlets, cs->w.pcim, gs->w.pcim));
     db = fmax(db, rel_field(n->n_outlets, cs->w.vol_out, gs->w.vol_out));
@@ -282,14 +301,8 @@ static int tree_build(int variant, double qscale, double escale, ht_case *cp, ht
     add_probe(&c, 1, "mid", 0, 0.1037);
     add_probe(&c, 2, "left_end", 1, 0.15);
     add_probe(&c, 3, "r2", 4, 0.05);
-    ht_error err;
     *cp = c;
-    if (ht_network_build(cp, nw, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        tu_case_free(cp);
-        return 1;
-    }
-    return 0;
+    return tu_build(cp, nw);
 }
 
 static int tree_case(int variant)
@@ -444,6 +457,111 @@ out_members:
     return built < M;
 }
 
+/* A small tree driven by the healthy heart (the network of test_heart_coupled.c with a third,
+ * coronary branch), LV Ees ees (Pa/m^3; <= 0: the preset's). */
+static int heart_build(double ees, ht_case *cp, ht_network *nw)
+{
+    ht_case c = tu_case(4, 5, 1, 3, 2);
+    c.rho = 1060;
+    c.mu = 4e-3;
+    tu_vessel(&c, 0, "parent", 0, 1, 0.10, 0.012, 0.011, 4e5, 1.5e-3, 20);
+    tu_vessel(&c, 1, "left", 1, 2, 0.08, 0.008, 0.008, 6e5, 1e-3, 16);
+    tu_vessel(&c, 2, "right", 1, 3, 0.08, 0.008, 0.008, 6e5, 1e-3, 16);
+    tu_vessel(&c, 3, "coronary", 1, 4, 0.06, 0.002, 0.0018, 8e5, 0, 12);
+    for (int v = 0; v < 4; ++v) c.vessels[v].p_ref = 80 * HT_MMHG;
+    c.p_init = 80 * HT_MMHG;
+    c.limiter = HT_LIMITER_MC;
+    tu_heart(&c, HT_HEART_HEALTHY, ees, -1);
+    c.outlets[0].vessel = 1;
+    c.outlets[0].kind = HT_OUTLET_WINDKESSEL;
+    c.outlets[0].R1 = 0.12 * HT_MMHG_S_PER_ML;
+    c.outlets[0].C = 0.7 * HT_ML_PER_MMHG;
+    c.outlets[0].R2 = 1.9 * HT_MMHG_S_PER_ML;
+    c.outlets[1].vessel = 2;
+    c.outlets[1].kind = HT_OUTLET_RESISTANCE;
+    c.outlets[1].R1 = 2.0 * HT_MMHG_S_PER_ML;
+    c.outlets[2].vessel = 3;
+    c.outlets[2].kind = HT_OUTLET_CORONARY;
+    c.outlets[2].R1 = 2e9;
+    c.outlets[2].Ca = 1.4e-11;
+    c.outlets[2].Ram = 3e9;
+    c.outlets[2].Cim = 2.9e-10;
+    c.outlets[2].Rv = 1.3e9;
+    c.outlets[2].pim.kind = HT_WAVE_CONSTANT;
+    c.outlets[2].pim.scale = 0.75;
+    add_probe(&c, 0, "root", 0, 0.0);
+    add_probe(&c, 1, "coronary_mid", 3, 0.03);
+    *cp = c;
+    return tu_build(cp, nw);
+}
+
+static int heart_case(void)
+{
+    ht_case c;
+    ht_network nw;
+    if (heart_build(0, &c, &nw)) return 1;
+    CHECK(nw.net.heart == 1 && nw.net.inlets[0].kind == HT_BC_HEART, "no heart in the network");
+    run_case("heart (closed loop, MC, CFL 0.9, coronary P_im from the LV)", &nw, 0.04, 40, TOL, 1, 0);
+    ht_network_free(&nw);
+    tu_case_free(&c);
+
+    /* two members with other LV Ees in one launch against their single CPU runs */
+    enum { M = 2 };
+    const double ees[M] = {3.0 * HT_MMHG_PER_ML, 1.5 * HT_MMHG_PER_ML};
+    ht_case cm[M];
+    ht_network nm[M], stack;
+    const ht_network *mem[M];
+    ht_solver cs[M], gs;
+    ht_error err;
+    char msg[512];
+    int built = 0;
+    for (; built < M; ++built) {
+        if (heart_build(ees[built], &cm[built], &nm[built])) break;
+        mem[built] = &nm[built];
+    }
+    if (built == M) {
+        CHECK(ht_network_stack(mem, M, &stack, &err) == 0, "stack: %s", err.msg);
+        CHECK(ht_solver_init(&gs, &stack) == 0, "init");
+        CHECK(ht_solver_use_cuda(&gs, msg, sizeof msg) == 0, "ht_solver_use_cuda: %s", msg);
+        for (int m = 0; m < M; ++m) CHECK(ht_solver_init(&cs[m], &nm[m]) == 0, "init %d", m);
+        int mc = stack.net.m_cells;
+        double wmax = 0;
+        for (int k = 1; k <= 20; ++k) {
+            double t = 0.08 * k;
+            CHECK(ht_solver_advance(&gs, t) == 0, "heart ensemble: cuda advance");
+            for (int m = 0; m < M; ++m) {
+                CHECK(ht_solver_advance(&cs[m], t) == 0, "heart ensemble: cpu advance %d", m);
+                CHECK(cs[m].clk[0].step == gs.clk[m].step, "heart member %d t=%g: steps %ld/%ld", m, t,
+                      cs[m].clk[0].step, gs.clk[m].step);
+                CHECK(cs[m].rows[0].n == gs.rows[m].n, "heart member %d: rows %zu/%zu", m, cs[m].rows[0].n,
+                      gs.rows[m].n);
+                for (int i = 0; i < mc; ++i)
+                    wmax = fmax(wmax, fabs(cs[m].U.Q[i] - gs.U.Q[m * mc + i]) / 1e-4 +
+                                          fabs(cs[m].U.A[i] - gs.U.A[m * mc + i]) / cs[m].U.A[i]);
+                const double *a = (const double *)&cs[m].w.hX[0], *b = (const double *)&gs.w.hX[m];
+                for (size_t q = 0; q < sizeof(ht_heart_state) / sizeof(double); ++q)
+                    wmax = fmax(wmax, fabs(a[q] - b[q]) / fmax(fabs(a[q]), 1e-6));
+                size_t nr = cs[m].rows[0].n < gs.rows[m].n ? cs[m].rows[0].n : gs.rows[m].n;
+                for (size_t r = 0; r < nr * HT_HEART_NSAMP; ++r)
+                    wmax = fmax(wmax, fabs(cs[m].rows[0].h[r] - gs.rows[m].h[r]) /
+                                          fmax(fabs(cs[m].rows[0].h[r]), 1e-6));
+                ht_solver_probe_clear(&cs[m]);
+            }
+            ht_solver_probe_clear(&gs);
+        }
+        printf("heart ensemble (2 members, one launch): worst relative difference %.2e\n", wmax);
+        CHECK(wmax <= TOL, "heart ensemble: member differs from its single run by %.2e", wmax);
+        for (int m = 0; m < M; ++m) ht_solver_free(&cs[m]);
+        ht_solver_free(&gs);
+        ht_network_free(&stack);
+    }
+    for (int m = 0; m < built; ++m) {
+        ht_network_free(&nm[m]);
+        tu_case_free(&cm[m]);
+    }
+    return built < M;
+}
+
 int main(void)
 {
 #ifndef HT_HAVE_CUDA
@@ -464,6 +582,7 @@ int main(void)
     bad |= rest_case(0);
     bad |= rest_case(1);
     bad |= ensemble_case();
+    bad |= heart_case();
     CHECK(bad == 0, "a network could not be built");
     return tu_finish("test_gpu_parity");
 #endif

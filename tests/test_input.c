@@ -621,6 +621,39 @@ static void test_adan56_sites(void)
     ht_case_free(&c);
 }
 
+/* heart: (docs/input.md): the section, its --set overrides, the made-up root inlet */
+static void test_heart(void)
+{
+    ht_case c;
+    ht_error e;
+    CHECK(load("heart/tiny_heart.yaml", NULL, 0, &c, &e) == 0, "tiny_heart: %s", e.msg);
+    if (c.vessels) {
+        CHECK(c.heart.enabled && c.heart.preset == 0 && c.heart.vessel == 0, "heart section");
+        CHECK(c.n_inlets == 1 && c.inlets[0].kind == HT_INLET_HEART && c.inlets[0].vessel == 0, "heart inlet");
+        CLOSE(c.period, 0.8, "period from the healthy preset");
+        CHECK(isnan(c.heart.chamber[HT_CH_LV][HT_CHP_EES]), "no Ees override");
+        ht_case_free(&c);
+    }
+    const char *sets[] = {"heart.preset=cardiogenic-shock", "heart.heart_rate=80 /min", "heart.lv.Ees=0.8 mmHg/mL",
+                          "heart.rv.lambda=0.02 /mL", "heart.volume_change=-100 mL", "heart.valves=diode"};
+    CHECK(load("heart/tiny_heart.yaml", sets, 6, &c, &e) == 0, "tiny_heart --set heart.*: %s", e.msg);
+    if (c.vessels) {
+        CHECK(c.heart.preset == 1 && c.heart.valve == 1, "--set heart.preset, heart.valves");
+        CLOSE(c.heart.heart_rate, 80.0 / 60, "--set heart.heart_rate");
+        CLOSE(c.period, 0.75, "period from heart_rate");
+        CLOSE(c.heart.chamber[HT_CH_LV][HT_CHP_EES], 0.8 * 133.322387415e6, "--set heart.lv.Ees");
+        CLOSE(c.heart.chamber[HT_CH_RV][HT_CHP_LAMBDA], 2e4, "--set heart.rv.lambda");
+        CLOSE(c.heart.volume_change, -1e-4, "--set heart.volume_change");
+        ht_case_free(&c);
+    }
+    const char *bad[] = {"heart.preset=sick"};
+    CHECK(load("heart/tiny_heart.yaml", bad, 1, &c, &e) == 2 && strstr(e.msg, "--set:1: key 'heart.preset'"),
+          "bad --set heart.preset: %s", e.msg);
+    const char *bad2[] = {"heart.lv.Ees=3 mmHg"};
+    CHECK(load("heart/tiny_heart.yaml", bad2, 1, &c, &e) == 2 && strstr(e.msg, "key 'heart.lv.Ees': expected a elastance"),
+          "bad --set heart.lv.Ees: %s", e.msg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) data_dir = argv[1];
@@ -630,6 +663,7 @@ int main(int argc, char **argv)
     test_bad_cases();
     test_sites();
     test_adan56_sites();
+    test_heart();
     if (failures) {
         fprintf(stderr, "test_input: %d check(s) failed\n", failures);
         return 1;

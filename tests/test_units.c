@@ -87,6 +87,15 @@ int main(void)
     /* rates */
     ok("75 bpm", "frequency", 1.25);
     ok("2 Hz", "frequency", 2);
+    /* heart rates, elastances, EDPVR stiffness (the heart: section) */
+    ok("75 /min", "frequency", 1.25);
+    ok("90 1/min", "frequency", 1.5);
+    ok("60/min", "frequency", 1);
+    ok("0.6 mmHg/mL", "elastance", 0.6 * mmHg / 1e-6);
+    ok("0.019 /mL", "inverse_volume", 0.019 / 1e-6);
+    ok("0.019 1/mL", "inverse_volume", 0.019e6);
+    bad("75 mmHg", "frequency", "expected a frequency");
+    bad("2 mmHg/mL/s", "elastance", "only one '/'");
     ok("1e4 1/s^2", "frequency_squared", 1e4);
     ok("1e4 s^-2", "frequency_squared", 1e4);
     ok("90 deg", "dimensionless", 3.14159265358979323846 / 2);

@@ -100,4 +100,35 @@ static void tu_vessel(ht_case *c, int v, const char *name, int from, int to, dou
     snprintf(vs->file, sizeof vs->file, "(test)");
 }
 
+/* A heart (kernels/heart_presets.h) driving vessel 0 through inlet 0: preset, LV Ees
+ * override when ees > 0 (Pa/m^3), valve kind (-1: the preset's). */
+static void tu_heart(ht_case *c, int preset, double ees, int valve)
+{
+    c->inlets[0].vessel = 0;
+    c->inlets[0].kind = HT_INLET_HEART;
+    c->inlets[0].wave.kind = HT_WAVE_CONSTANT;
+    c->inlets[0].wave.scale = 1;
+    c->heart.enabled = 1;
+    c->heart.preset = preset;
+    c->heart.vessel = 0;
+    for (int k = 0; k < HT_CH_N; ++k)
+        for (int q = 0; q < HT_CHP_N; ++q) c->heart.chamber[k][q] = NAN;
+    if (ees > 0) c->heart.chamber[HT_CH_LV][HT_CHP_EES] = ees;
+    c->heart.valve = valve;
+    snprintf(c->heart.file, sizeof c->heart.file, "(test)");
+    c->heart.line = 1;
+}
+
+/* Build the network of c into nw; on failure print why and free c. 0 or 1. */
+static int tu_build(ht_case *c, ht_network *nw)
+{
+    ht_error err;
+    if (ht_network_build(c, nw, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        tu_case_free(c);
+        return 1;
+    }
+    return 0;
+}
+
 #endif

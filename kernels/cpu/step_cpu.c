@@ -1,6 +1,7 @@
 #include "step_cpu.h"
 #include "../step.h"
 #include "../boundary.h"
+#include "../heart_stage.h"
 #include "../junction.h"
 #include "../viscoelastic.h"
 
@@ -44,10 +45,17 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
 #pragma omp parallel for schedule(static) if (par)
     for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
 
-    /* boundaries are few and cheap; run serially so failures are recorded in order */
+    /* boundaries are few and cheap; run serially so failures are recorded in order.
+     * Closed loop (heart_stage.h): the heart's stage begins before the inlets (its failure
+     * is recorded at the root inlet's cell) and ends after the outlets and junctions. */
     real wdt = 0.5 * dt;
+    if (n->heart) {
+        int code = ht_heart_begin_member(n, w, m, t, dt);
+        if (code) record_fail(clk, code, n->inlets[m * n->m_inlets].cell, t);
+    }
     for (int k = m * n->m_inlets; k < (m + 1) * n->m_inlets; ++k) {
-        int code = ht_inlet_apply(n, w, k, t, wdt);
+        int code = n->inlets[k].kind == HT_BC_HEART ? ht_heart_root_apply(n, w, k, dt, wdt)
+                                                    : ht_inlet_apply(n, w, k, t, wdt);
         if (code) record_fail(clk, code, n->inlets[k].cell, t);
     }
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
@@ -59,6 +67,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
         if (code) record_fail(clk, code, n->jend_cell[n->junc_off[j]], t);
     }
     if (clk->fail) return clk->fail;
+    if (n->heart) ht_heart_end_member(n, w, m, dt, s);
 
 #pragma omp parallel for schedule(static) if (par)
     for (int i = lo; i < hi; ++i)
@@ -98,6 +107,10 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
         w->pc0[k] = w->pc[k];
         w->pcim0[k] = w->pcim[k];
+    }
+    if (n->heart) {
+        w->hX0[m] = w->hX[m];
+        w->h_plv_ref0[m] = w->h_plv_ref[m];
     }
     if (stage(n, U, U, &w->U1, w, clk, m, 0, t, dt, 0, 1)) return clk->fail;
     if (stage(n, &w->U1, &w->U0, U, w, clk, m, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;

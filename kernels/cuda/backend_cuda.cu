@@ -16,14 +16,19 @@
  * One step is this fixed sequence of launches (the CPU's phase order, per RK stage:
  * reconstruct every cell; inlets, outlets, junctions; interior fluxes; update every cell):
  *
- *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim) of every member still stepping
+ *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim), hX0 = hX of every member still stepping
  *   k_dt           one block per member: max cell rate (exact, order-free) -> dt
- *   stage 0        k_reconstruct(U), k_boundary, k_interior, k_update(U -> U1), k_stage_end
- *   stage 1        k_reconstruct(U1), k_boundary, k_interior, k_update(U1, U0 -> U)
+ *   stage 0        k_reconstruct(U), [k_heart_begin], k_boundary, [k_heart_end], k_interior,
+ *                  k_update(U -> U1), k_stage_end
+ *   stage 1        k_reconstruct(U1), [k_heart_begin], k_boundary, [k_heart_end], k_interior,
+ *                  k_update(U1, U0 -> U)
+ *                  ([..]: closed loop only, net.heart; one thread per member, the CPU's
+ *                  ht_heart_begin_member before the inlets and ht_heart_end_member after the
+ *                  outlets and junctions, kernels/heart_stage.h)
  *   k_visco        viscoelastic wall only (net.Gamma != NULL): the split viscous step,
  *                  one thread per vessel (viscoelastic.h); not launched for elastic walls
  *   k_step_end     one block per member: record failures, t += dt, step++, land on
- *                  t_stop, sample the member's probes
+ *                  t_stop, sample the member's probes (and its heart row)
  *
  * Why a CUDA graph: a single network of a few hundred cells is launch- and latency-bound.
  * A step is 12 dependent kernels (13 with viscoelastic walls), each only a few microseconds
@@ -52,6 +57,7 @@
 #include "backend_cuda.h"
 #include "../step.h"
 #include "../boundary.h"
+#include "../heart_stage.h"
 #include "../junction.h"
 #include "../viscoelastic.h"
 #include <cuda_runtime.h>
@@ -76,12 +82,13 @@ typedef struct {
 /* Device buffers for the probe samples of one chunk: member m's rows at m * cap. */
 typedef struct {
     double *t, *p, *q, *a;         /* [M][cap], [M][cap][m_probes] */
+    double *h;                     /* [M][cap][HT_HEART_NSAMP], closed loop only */
     int cap;
 } ht_dprobe;
 
 /* Host: one member's probe rows of the current advance call. */
 typedef struct {
-    double *t, *p, *q, *a;
+    double *t, *p, *q, *a, *h;
     size_t n, cap;
 } ht_hrows;
 
@@ -95,7 +102,8 @@ struct ht_cuda {
     ht_dmember *mem;               /* device [M] */
     ht_dmember *hmem;              /* pinned host mirror of mem, current after every chunk */
     ht_dprobe dp;                  /* device probe rows of one chunk */
-    double *st, *sp, *sq, *sa;     /* pinned staging for one chunk's probe rows */
+    double *st, *sp, *sq, *sa, *sh; /* pinned staging for one chunk's probe (and heart) rows */
+    real *hbuf;                    /* device: the heart's work arrays (closed loop only) */
     ht_hrows *hr;                  /* [M] */
     ht_cuda_rows *out;             /* [M] what ht_cuda_advance hands back */
     void **allocs;                 /* device allocations for the network arrays */
@@ -205,8 +213,8 @@ __global__ void k_set_tstop(ht_dmember *mem, int M, real t_stop)
     if (m < M) mem[m].clk.t_stop = t_stop;
 }
 
-/* Start of a step: U0 = U, pc0 = pc (copy_state and the pc0 loop of ht_cpu_step). Launched
- * with at least max(n_cells, n_outlets) threads. */
+/* Start of a step: U0 = U, pc0 = pc, hX0 = hX (copy_state and the pc0 and hX0 lines of
+ * ht_cpu_step). Launched with at least max(n_cells, n_outlets, n_members) threads. */
 __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -218,6 +226,10 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
     if (i < n.n_outlets && !member_done(&mem[i / n.m_outlets])) {
         w.pc0[i] = w.pc[i];
         w.pcim0[i] = w.pcim[i];
+    }
+    if (n.heart && i < n.n_members && !member_done(&mem[i])) {
+        w.hX0[i] = w.hX[i];
+        w.h_plv_ref0[i] = w.h_plv_ref[i];
     }
 }
 
@@ -292,12 +304,37 @@ __global__ void k_boundary(ht_net n, ht_work w, ht_dmember *mem, int stage)
     real wdt = 0.5 * dt;
     int code;
     if (b < ni)
-        code = ht_inlet_apply(&n, &w, b, t, wdt);
+        code = n.inlets[b].kind == HT_BC_HEART ? ht_heart_root_apply(&n, &w, b, dt, wdt)
+                                               : ht_inlet_apply(&n, &w, b, t, wdt);
     else if (b < ni + no)
         code = ht_outlet_apply(&n, &w, b - ni, t, dt, stage, wdt);
     else
         code = ht_junction_apply(&n, &w, b - ni - no);
     if (code) atomicMin(&mb->bkey, ((unsigned long long)order << 32) | (unsigned int)code);
+}
+
+/* Closed loop, before k_boundary: ht_heart_begin_member of every stepping member (one thread
+ * each). A failure is posted as the failure of the member's root inlet (boundary order 0:
+ * its only inlet), which the CPU records first, at that inlet's cell. */
+__global__ void k_heart_begin(ht_net n, ht_work w, ht_dmember *mem, int stage)
+{
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m >= n.n_members) return;
+    ht_dmember *mb = &mem[m];
+    if (member_done(mb)) return;
+    int code = ht_heart_begin_member(&n, &w, m, stage_time(&mb->clk, stage), mb->clk.dt);
+    if (code) atomicMin(&mb->bkey, (unsigned long long)(unsigned int)code);
+}
+
+/* Closed loop, after k_boundary: ht_heart_end_member of every member whose boundaries did
+ * not fail in this stage (the CPU returns before it when one did). */
+__global__ void k_heart_end(ht_net n, ht_work w, const ht_dmember *mem, int stage)
+{
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m >= n.n_members) return;
+    const ht_dmember *mb = &mem[m];
+    if (stage_done(mb)) return;
+    ht_heart_end_member(&n, &w, m, mb->clk.dt, stage);
 }
 
 /* Interior face fluxes: the right face of every cell that is not the last of its vessel. */
@@ -347,8 +384,9 @@ __global__ void k_stage_end(ht_net n, ht_dmember *mem)
 
 /* End of the step, one block per member: commit stage 1's failures; if none, advance the
  * clock as ht_cpu_step and solver.c do (t = t + dt, step++, t = t_stop once t >= t_stop),
- * then sample the member's probes into its next row of the chunk's buffer. */
-__global__ void k_step_end(ht_net n, ht_state U, ht_dmember *mem, ht_dprobe pb)
+ * then sample the member's probes (and, in a closed loop, its heart: ht_heart_sample, as
+ * solver.c's sample_probes) into its next row of the chunk's buffer. */
+__global__ void k_step_end(ht_net n, ht_state U, ht_work w, ht_dmember *mem, ht_dprobe pb)
 {
     __shared__ int ok, row;
     __shared__ real tnew;
@@ -365,7 +403,7 @@ __global__ void k_step_end(ht_net n, ht_state U, ht_dmember *mem, ht_dprobe pb)
                 if (clk->t >= clk->t_stop) clk->t = clk->t_stop; /* exact output times */
                 tnew = clk->t;
                 row = mb->nsamp;
-                if (n.m_probes > 0 && row < pb.cap) {
+                if ((n.m_probes > 0 || n.heart) && row < pb.cap) {
                     mb->nsamp = row + 1;
                     ok = 1;
                 }
@@ -378,7 +416,11 @@ __global__ void k_step_end(ht_net n, ht_state U, ht_dmember *mem, ht_dprobe pb)
     size_t base = ((size_t)m * (size_t)pb.cap + (size_t)row) * (size_t)np;
     for (int k = threadIdx.x; k < np; k += blockDim.x)
         ht_probe_sample(&n, &U, m * np + k, &pb.p[base + k], &pb.q[base + k], &pb.a[base + k]);
-    if (threadIdx.x == 0) pb.t[(size_t)m * (size_t)pb.cap + (size_t)row] = tnew;
+    if (threadIdx.x == 0) {
+        pb.t[(size_t)m * (size_t)pb.cap + (size_t)row] = tnew;
+        if (n.heart)
+            ht_heart_sample(&n, &w, m, tnew, &pb.h[((size_t)m * (size_t)pb.cap + (size_t)row) * HT_HEART_NSAMP]);
+    }
 }
 
 /* Zero every member's probe-row count at the start of a chunk. */
@@ -399,7 +441,8 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
     ht_dmember *mem = g->mem;
     cudaStream_t st = g->stream;
     int nc = n.n_cells, M = g->M;
-    int nbeg = nblocks(nc > n.n_outlets ? nc : n.n_outlets);
+    int nbeg0 = nc > n.n_outlets ? nc : n.n_outlets;
+    int nbeg = nblocks(nbeg0 > M ? nbeg0 : M);
     int ncb = nblocks(nc);
     int nb = n.n_inlets + n.n_outlets + n.n_junctions;
     /* a single run: one thread per block (see k_boundary); an ensemble: warps of one kind */
@@ -416,9 +459,17 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
         ht_state out = s == 0 ? U1 : U;
         k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
         CU_LAUNCH(k_reconstruct);
+        if (n.heart) {
+            k_heart_begin<<<nblocks(M), HT_CUDA_BS, 0, st>>>(n, g->w, mem, s);
+            CU_LAUNCH(k_heart_begin);
+        }
         if (nb > 0) {
             k_boundary<<<(nb + bbs - 1) / bbs, bbs, 0, st>>>(n, g->w, mem, s);
             CU_LAUNCH(k_boundary);
+        }
+        if (n.heart) {
+            k_heart_end<<<nblocks(M), HT_CUDA_BS, 0, st>>>(n, g->w, mem, s);
+            CU_LAUNCH(k_heart_end);
         }
         k_interior<<<ncb, HT_CUDA_BS, 0, st>>>(n, g->w, mem);
         CU_LAUNCH(k_interior);
@@ -433,7 +484,7 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
         k_visco<<<nblocks(n.n_vessels), HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
         CU_LAUNCH(k_visco);
     }
-    k_step_end<<<M, 32, 0, st>>>(n, U, mem, g->dp);
+    k_step_end<<<M, 32, 0, st>>>(n, U, g->w, mem, g->dp);
     CU_LAUNCH(k_step_end);
     return 0;
 fail:
@@ -585,7 +636,8 @@ extern "C" int ht_cuda_available(char *msg, size_t len)
 }
 
 extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc,
-                              const real *pcim, ht_cuda **out, char *err, size_t len)
+                              const real *pcim, const struct ht_heart_state_s *hX,
+                              const real *h_plv_ref, ht_cuda **out, char *err, size_t len)
 {
     char tmp[256];
     if (!err || !len) {
@@ -597,7 +649,6 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     ht_outlet *hout = NULL;
     ht_dmember *init = NULL;
     size_t nc, nf, no, ni, np, total, M;
-    real *p;
     *out = NULL;
     if (!net || !U || net->n_cells <= 0 || net->n_faces <= 0) {
         snprintf(err, len, "CUDA backend: empty network");
@@ -638,6 +689,12 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(jend_sign, g->n_ends, int);
     DUP(probe_cell, (size_t)net->n_probes, int);
     DUP(probe_w, (size_t)net->n_probes, real);
+    /* closed loop: the members' heart parameters (plain numbers, no pointers inside) */
+    DUP(heart_par, net->heart ? M : 0, ht_heart_par);
+    if (net->heart && (!hX || !h_plv_ref)) {
+        snprintf(err, len, "CUDA backend: closed loop without initial heart states");
+        goto fail;
+    }
     /* inlets: their waveforms hold host pointers to tables / Fourier coefficients */
     if (ni > 0) {
         void *pv;
@@ -678,29 +735,46 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     }
 
     /* state and work: one allocation, laid out as ht_solver_init does */
-    total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
+    total = ht_work_layout(NULL, NULL, NULL, nc, nf, no, ni);
     CU(cudaMalloc((void **)&g->state_buf, total * sizeof(real)));
     CU(cudaMemset(g->state_buf, 0, total * sizeof(real)));
-    p = g->state_buf;
-#define TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
-    TAKE(g->U.A, nc); TAKE(g->U.Q, nc); TAKE(g->U.C, nc);
-    TAKE(g->w.U0.A, nc); TAKE(g->w.U0.Q, nc); TAKE(g->w.U0.C, nc);
-    TAKE(g->w.U1.A, nc); TAKE(g->w.U1.Q, nc); TAKE(g->w.U1.C, nc);
-    TAKE(g->w.fA_m, nc); TAKE(g->w.fQ_m, nc); TAKE(g->w.fc_m, nc);
-    TAKE(g->w.fA_p, nc); TAKE(g->w.fQ_p, nc); TAKE(g->w.fc_p, nc);
-    TAKE(g->w.cell_rate, nc);
-    TAKE(g->w.FA, nf); TAKE(g->w.FQl, nf); TAKE(g->w.FQr, nf); TAKE(g->w.FC, nf);
-    TAKE(g->w.pc, no); TAKE(g->w.pc0, no); TAKE(g->w.vol_out, no);
-    TAKE(g->w.pcim, no); TAKE(g->w.pcim0, no);
-    TAKE(g->w.vol_in, ni);
-    TAKE(g->w.visc_cp, nc);
-#undef TAKE
+    ht_work_layout(&g->U, &g->w, g->state_buf, nc, nf, no, ni);
     CU(cudaMemcpy(g->U.A, U->A, nc * sizeof(real), cudaMemcpyHostToDevice));
     CU(cudaMemcpy(g->U.Q, U->Q, nc * sizeof(real), cudaMemcpyHostToDevice));
     if (U->C) CU(cudaMemcpy(g->U.C, U->C, nc * sizeof(real), cudaMemcpyHostToDevice));
     if (no > 0 && pc) CU(cudaMemcpy(g->w.pc, pc, no * sizeof(real), cudaMemcpyHostToDevice));
     if (no > 0 && pcim)
         CU(cudaMemcpy(g->w.pcim, pcim, no * sizeof(real), cudaMemcpyHostToDevice));
+    /* closed loop: the heart's work arrays, laid out as ht_solver_init does */
+    if (net->heart) {
+        void *pv;
+        size_t hn = ht_heart_layout(NULL, NULL, M, no);
+        CU(cudaMalloc((void **)&g->hbuf, hn * sizeof(real)));
+        CU(cudaMemset(g->hbuf, 0, hn * sizeof(real)));
+        ht_heart_layout(&g->w, g->hbuf, M, no);
+        CU(cudaMemcpy(g->w.h_plv_ref, h_plv_ref, M * sizeof(real), cudaMemcpyHostToDevice));
+        CU(cudaMemcpy(g->w.h_plv_ref0, h_plv_ref, M * sizeof(real), cudaMemcpyHostToDevice));
+        if (dev_dup(g, hX, M * sizeof(ht_heart_state), &pv, err, len)) goto fail;
+        g->w.hX = (ht_heart_state *)pv;
+        if (dev_dup(g, hX, M * sizeof(ht_heart_state), &pv, err, len)) goto fail;
+        g->w.hX0 = (ht_heart_state *)pv;
+        CU(cudaMalloc(&pv, M * sizeof(ht_heart_lv_link)));
+        if (track(g, pv)) {
+            cudaFree(pv);
+            snprintf(err, len, "CUDA backend: out of host memory");
+            goto fail;
+        }
+        CU(cudaMemset(pv, 0, M * sizeof(ht_heart_lv_link)));
+        g->w.hlink = (ht_heart_lv_link *)pv;
+        CU(cudaMalloc(&pv, M * sizeof(int)));
+        if (track(g, pv)) {
+            cudaFree(pv);
+            snprintf(err, len, "CUDA backend: out of host memory");
+            goto fail;
+        }
+        CU(cudaMemset(pv, 0, M * sizeof(int)));
+        g->w.h_fail = (int *)pv;
+    }
 
     /* member clocks at t = 0, step 0, no failure, empty keys */
     init = (ht_dmember *)calloc(M, sizeof *init);
@@ -718,23 +792,32 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     free(init);
     init = NULL;
 
-    /* probe rows of one chunk per member, on the device and pinned on the host */
+    /* probe (and heart) rows of one chunk per member, on the device and pinned on the host;
+     * rows past a chunk's count are copied back too (one copy, no second sync) */
     g->dp.cap = HT_CHUNK_BIG;
-    if (np > 0) {
+    if (np > 0 || net->heart) {
         size_t rows = (size_t)HT_CHUNK_BIG * M;
         CU(cudaMalloc((void **)&g->dp.t, rows * sizeof(double)));
+        CU(cudaMemset(g->dp.t, 0, rows * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->st, rows * sizeof(double)));
+    }
+    if (np > 0) {
+        size_t rows = (size_t)HT_CHUNK_BIG * M;
         CU(cudaMalloc((void **)&g->dp.p, rows * np * sizeof(double)));
         CU(cudaMalloc((void **)&g->dp.q, rows * np * sizeof(double)));
         CU(cudaMalloc((void **)&g->dp.a, rows * np * sizeof(double)));
-        /* rows past a chunk's count are copied back too (one copy, no second sync) */
-        CU(cudaMemset(g->dp.t, 0, rows * sizeof(double)));
         CU(cudaMemset(g->dp.p, 0, rows * np * sizeof(double)));
         CU(cudaMemset(g->dp.q, 0, rows * np * sizeof(double)));
         CU(cudaMemset(g->dp.a, 0, rows * np * sizeof(double)));
-        CU(cudaMallocHost((void **)&g->st, rows * sizeof(double)));
         CU(cudaMallocHost((void **)&g->sp, rows * np * sizeof(double)));
         CU(cudaMallocHost((void **)&g->sq, rows * np * sizeof(double)));
         CU(cudaMallocHost((void **)&g->sa, rows * np * sizeof(double)));
+    }
+    if (net->heart) {
+        size_t rows = (size_t)HT_CHUNK_BIG * M;
+        CU(cudaMalloc((void **)&g->dp.h, rows * HT_HEART_NSAMP * sizeof(double)));
+        CU(cudaMemset(g->dp.h, 0, rows * HT_HEART_NSAMP * sizeof(double)));
+        CU(cudaMallocHost((void **)&g->sh, rows * HT_HEART_NSAMP * sizeof(double)));
     }
 
     /* the two chunk graphs, captured once */
@@ -756,31 +839,38 @@ fail:
 /* Append member m's rows of the chunk (staged on the host) to its rows of this call. */
 static int take_rows(ht_cuda *g, int m, size_t rows, char *err, size_t len)
 {
-    size_t np = (size_t)g->d.m_probes;
+    size_t np = (size_t)g->d.m_probes, nh = g->d.heart ? HT_HEART_NSAMP : 0;
     ht_hrows *h = &g->hr[m];
-    if (rows == 0 || np == 0) return 0;
+    if (rows == 0 || (np == 0 && nh == 0)) return 0;
     if (h->n + rows > h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 1024;
         while (cap < h->n + rows) cap *= 2;
+        /* np or nh may be 0: allocate at least one element, so NULL only means failure */
+        size_t pn = np ? np : 1, hn = nh ? nh : 1;
         double *t = (double *)realloc(h->t, cap * sizeof *t);
         if (t) h->t = t;
-        double *p = t ? (double *)realloc(h->p, cap * np * sizeof *p) : NULL;
+        double *p = t ? (double *)realloc(h->p, cap * pn * sizeof *p) : NULL;
         if (p) h->p = p;
-        double *q = p ? (double *)realloc(h->q, cap * np * sizeof *q) : NULL;
+        double *q = p ? (double *)realloc(h->q, cap * pn * sizeof *q) : NULL;
         if (q) h->q = q;
-        double *a = q ? (double *)realloc(h->a, cap * np * sizeof *a) : NULL;
-        if (!a) {
+        double *a = q ? (double *)realloc(h->a, cap * pn * sizeof *a) : NULL;
+        if (a) h->a = a;
+        double *hh = a ? (double *)realloc(h->h, cap * hn * sizeof *hh) : NULL;
+        if (!hh) {
             snprintf(err, len, "CUDA backend: out of host memory for probe samples");
             return -1;
         }
-        h->a = a;
+        h->h = hh;
         h->cap = cap;
     }
     size_t src = (size_t)m * (size_t)g->dp.cap;
     memcpy(h->t + h->n, g->st + src, rows * sizeof(double));
-    memcpy(h->p + h->n * np, g->sp + src * np, rows * np * sizeof(double));
-    memcpy(h->q + h->n * np, g->sq + src * np, rows * np * sizeof(double));
-    memcpy(h->a + h->n * np, g->sa + src * np, rows * np * sizeof(double));
+    if (np > 0) {
+        memcpy(h->p + h->n * np, g->sp + src * np, rows * np * sizeof(double));
+        memcpy(h->q + h->n * np, g->sq + src * np, rows * np * sizeof(double));
+        memcpy(h->a + h->n * np, g->sa + src * np, rows * np * sizeof(double));
+    }
+    if (nh > 0) memcpy(h->h + h->n * nh, g->sh + src * nh, rows * nh * sizeof(double));
     h->n += rows;
     return 0;
 }
@@ -823,9 +913,16 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
         size_t rows_max = (size_t)g->chunk[which];
         CU(cudaGraphLaunch(g->exec[which], g->stream));
         CU(cudaMemcpyAsync(g->hmem, g->mem, M * sizeof *g->hmem, cudaMemcpyDeviceToHost, g->stream));
-        if (np > 0) {
+        if (np > 0 || g->d.heart) {
             size_t all = M * (size_t)g->dp.cap;
             CU(cudaMemcpyAsync(g->st, g->dp.t, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+        }
+        if (g->d.heart) {
+            size_t all = M * (size_t)g->dp.cap * HT_HEART_NSAMP;
+            CU(cudaMemcpyAsync(g->sh, g->dp.h, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+        }
+        if (np > 0) {
+            size_t all = M * (size_t)g->dp.cap;
             CU(cudaMemcpyAsync(g->sp, g->dp.p, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
             CU(cudaMemcpyAsync(g->sq, g->dp.q, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
             CU(cudaMemcpyAsync(g->sa, g->dp.a, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
@@ -851,6 +948,7 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
         g->out[m].p = h->p;
         g->out[m].q = h->q;
         g->out[m].a = h->a;
+        g->out[m].h = h->h;
     }
     if (rows) *rows = g->out;
     return fail;
@@ -859,7 +957,8 @@ fail:
 }
 
 extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
-                             real *vol_out, char *err, size_t len)
+                             real *vol_out, struct ht_heart_state_s *hX, real *h_plv_ref, char *err,
+                             size_t len)
 {
     char tmp[256];
     if (!err || !len) {
@@ -880,6 +979,10 @@ extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real
         CU(cudaMemcpyAsync(vol_out, g->w.vol_out, no * sizeof(real), cudaMemcpyDeviceToHost, st));
     if (vol_in && ni)
         CU(cudaMemcpyAsync(vol_in, g->w.vol_in, ni * sizeof(real), cudaMemcpyDeviceToHost, st));
+    if (hX && g->d.heart)
+        CU(cudaMemcpyAsync(hX, g->w.hX, (size_t)g->M * sizeof(ht_heart_state), cudaMemcpyDeviceToHost, st));
+    if (h_plv_ref && g->d.heart)
+        CU(cudaMemcpyAsync(h_plv_ref, g->w.h_plv_ref, (size_t)g->M * sizeof(real), cudaMemcpyDeviceToHost, st));
     CU(cudaStreamSynchronize(st));
     return 0;
 fail:
@@ -901,6 +1004,9 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     cudaFree(g->dp.p);
     cudaFree(g->dp.q);
     cudaFree(g->dp.a);
+    cudaFree(g->dp.h);
+    cudaFree(g->hbuf);
+    cudaFreeHost(g->sh);
     cudaFreeHost(g->st);
     cudaFreeHost(g->sp);
     cudaFreeHost(g->sq);
@@ -911,6 +1017,7 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
             free(g->hr[m].p);
             free(g->hr[m].q);
             free(g->hr[m].a);
+            free(g->hr[m].h);
         }
     free(g->hr);
     free(g->out);

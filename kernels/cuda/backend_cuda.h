@@ -16,16 +16,20 @@ typedef struct ht_cuda ht_cuda;
 int ht_cuda_available(char *msg, size_t len);
 
 /* Copy a network (host pointers in `net`), its initial state and outlet pressures (pc, and
- * pcim of coronary outlets; either may be NULL) to the device. Returns 0, or nonzero with a
+ * pcim of coronary outlets; either may be NULL) and, in a closed loop (net->heart), the
+ * members' initial heart states hX and coronary LV references h_plv_ref [n_members] to the
+ * device. Returns 0, or nonzero with a
  * message. */
 int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc, const real *pcim,
-                   ht_cuda **out, char *err, size_t len);
+                   const struct ht_heart_state_s *hX, const real *h_plv_ref, ht_cuda **out, char *err,
+                   size_t len);
 
 /* Probe samples of one member taken during one ht_cuda_advance call: t [n], p, q, a
- * [n][m_probes] (host buffers owned by the backend, valid until the next call). */
+ * [n][m_probes], and with a heart h [n][HT_HEART_NSAMP] (kernels/heart_stage.h) (host
+ * buffers owned by the backend, valid until the next call). */
 typedef struct {
     size_t n;
-    const double *t, *p, *q, *a;
+    const double *t, *p, *q, *a, *h;
 } ht_cuda_rows;
 
 /* Step every member (net->n_members, each with its own device clock) until its clock
@@ -37,9 +41,10 @@ typedef struct {
 int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows, char *err,
                     size_t len);
 
-/* Copy the state, outlet pressures and volume accounts back (any pointer may be NULL). */
+/* Copy the state, outlet pressures, volume accounts and heart states back (any pointer may
+ * be NULL). */
 int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in, real *vol_out,
-                  char *err, size_t len);
+                  struct ht_heart_state_s *hX, real *h_plv_ref, char *err, size_t len);
 
 void ht_cuda_destroy(ht_cuda *g);
 

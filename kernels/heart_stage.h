@@ -1,0 +1,148 @@
+/* The 0D heart and closed loop (circulation.h, heart_root.h) coupled to the 1D tree: the
+ * per-member and per-root functions of one RK stage that BOTH backends call (kernels/cpu
+ * loops, kernels/cuda one thread per member), so the coupling exists once.
+ *
+ * One step of member m (the recipe of heart_root.h; docs/heart.md section 4):
+ *   step start         hX0[m] = hX[m]                           (as pc0 = pc)
+ *   stage s = 0 (ts = t), 1 (ts = t + dt), after the reconstruction:
+ *     ht_heart_begin_member   p_sv and p_lv at the stage input (the p_out and P_im of the
+ *                             outlets), ht_heart_stage_begin (valves, the six flows
+ *                             SV -> ... -> LV, the aortic valve's coefficients)
+ *     inlets                  the member's HT_BC_HEART inlet: ht_heart_root_apply (root
+ *                             solve, boundary flux, vol_in += (dt/2) Q)
+ *     outlets                 ht_outlet_apply with p_out = p_sv; each writes drain[k]
+ *     junctions
+ *     ht_heart_end_member     drain = sum of the member's drain[k] in outlet order,
+ *                             ht_heart_stage_end (LV loses dt Q_ao, SV gains drain; stage 1
+ *                             averages with hX0)
+ *     interior fluxes, cell updates
+ * Failures: ht_heart_stage_begin's code (HT_FAIL_BOUNDARY) is recorded at the root inlet's
+ * cell, and the root solve of that stage then fails with the same code (nothing is solved
+ * from a link that was not computed); ht_heart_end_member runs only when no boundary of the
+ * member failed in the stage (the CPU returns before it, the CUDA kernel skips it).
+ *
+ * Volume: the LV loses exactly what the root face passes (heart_root.h) and SV gains exactly
+ * what the outlets pass minus what their compliances keep (boundary.h, ht_outlet_apply), so
+ * 1D + outlet compliances + 0D is conserved to round-off. Coronary outlets: their P_im is
+ * scale x h_plv_ref, a per-member LV pressure that each stage moves from its input value to
+ * the stage's LV pressure at ts + dt and that stage 1 averages like the coronary pressures;
+ * so Cim (p2 - P_im) changes by exactly what the stage's balance says (boundary.h), and
+ * h_plv_ref stays within one stage (dt dp_lv/dt) of the LV pressure. At the step start
+ * h_plv_ref0 = h_plv_ref; at t = 0 it is the LV pressure of the initial state.
+ * Units: SI. */
+#ifndef HT_HEART_STAGE_H
+#define HT_HEART_STAGE_H
+#include "net.h"
+#include "tubelaw.h"
+#include "boundary.h"
+#include "circulation.h"
+#include "heart_root.h"
+
+/* Columns of one sampled heart row (ht_heart_sample), in output order after the time. */
+enum { HT_HS_LV_P = 0, HT_HS_LV_V, HT_HS_LA_P, HT_HS_AO_Q, HT_HS_MIT_Q, HT_HS_AO_ZETA,
+       HT_HS_RV_P, HT_HS_RV_V, HT_HS_RA_P, HT_HS_PA_P, HT_HS_SV_P, HT_HS_ROOT_P, HT_HEART_NSAMP };
+
+/* The LV pressure of state X at t = 0 (the coronary reference's initial value). */
+HT_HD real ht_heart_lv_pressure0(const ht_heart_par *P, const ht_heart_state *X)
+{
+    real p, E;
+    ht_chamber_eval(&P->lv, 0, X->V[HT_HC_LV], &p, &E);
+    return p;
+}
+
+/* Stage start of member m's heart (stage 0: hX equals hX0). Returns HT_OK or the code of
+ * ht_heart_stage_begin (also kept in h_fail[m]). */
+HT_HD int ht_heart_begin_member(const ht_net *n, ht_work *w, int m, real ts, real dt)
+{
+    const ht_heart_par *P = &n->heart_par[m];
+    ht_heart_state *X = &w->hX[m];
+    real p = w->h_plv_ref[m];
+    w->h_psv[m] = ht_heart_venous_pressure(P, X);
+    w->h_plv_in[m] = p;
+    int code = ht_heart_stage_begin(P, X, X, ts, dt, &w->hlink[m]);
+    w->h_fail[m] = code;
+    w->h_plv_end[m] = code ? p : w->hlink[m].p_lv;
+    w->h_qao[m] = 0;
+    w->h_proot[m] = X->p_root;
+    return code;
+}
+
+/* The aortic root: inlet k (kind HT_BC_HEART) of member m = k / m_inlets. W2 = u - 4c leaves
+ * the vessel through its start (as ht_inlet_apply); the root solve gives the face state, its
+ * flux is the boundary flux (LV blood: ECMO fraction 0 forward, the cell's own backward),
+ * vol_in += wdt Q. Returns HT_OK or HT_FAIL_BOUNDARY. */
+HT_HD int ht_heart_root_apply(const ht_net *n, ht_work *w, int k, real dt, real wdt)
+{
+    const ht_inlet *in = &n->inlets[k];
+    int m = k / n->m_inlets;
+    if (w->h_fail[m]) return HT_FAIL_BOUNDARY;
+    int i = in->cell;
+    int v = n->cell_vessel[i];
+    real K = n->K[i], s0 = n->sqrtA0[i], p0 = n->vessel_p0[v], rho = n->rho;
+    real Af = w->fA_m[i], Qf = w->fQ_m[i];
+    real W2 = ht_w_backward(Qf / Af, ht_wave_speed(Af, K, rho));
+    const ht_heart_lv_link *L = &w->hlink[m];
+    real A, Q;
+    int code = ht_heart_root_solve(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &A, &Q);
+    if (code) return code;
+    real c_in = Q >= 0 ? in->tracer : w->fc_m[i];
+    ht_set_boundary_flux(n, w, in->face, A, Q, K, c_in);
+    w->vol_in[k] += wdt * Q;
+    w->h_qao[m] = Q;
+    w->h_proot[m] = ht_pressure(A, s0, K, p0);
+    return HT_OK;
+}
+
+/* Stage end of member m's heart, after its outlets: their drains summed in outlet order
+ * (the same order on both backends, so the same rounding), then ht_heart_stage_end. */
+HT_HD void ht_heart_end_member(const ht_net *n, ht_work *w, int m, real dt, int stage)
+{
+    real drain = 0;
+    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) drain += w->drain[k];
+    ht_heart_stage_end(&n->heart_par[m], &w->hX0[m], &w->hX[m], w->h_qao[m], w->h_proot[m], drain,
+                       dt, stage);
+    /* the coronary reference follows the coronary pressures (boundary.h): stage 0 leaves the
+     * stage's end value, stage 1 averages it with the step start */
+    w->h_plv_ref[m] = stage == 0 ? w->h_plv_end[m] : 0.5 * (w->h_plv_ref0[m] + w->h_plv_end[m]);
+}
+
+/* One output row of member m's heart at time t (after a step): HT_HEART_NSAMP values, SI. */
+HT_HD void ht_heart_sample(const ht_net *n, const ht_work *w, int m, real t, real *row)
+{
+    const ht_heart_par *P = &n->heart_par[m];
+    const ht_heart_state *X = &w->hX[m];
+    real p[HT_HEART_NCOMP];
+    ht_heart_pressures(P, X, t, p);
+    row[HT_HS_LV_P] = p[HT_HC_LV];
+    row[HT_HS_LV_V] = X->V[HT_HC_LV];
+    row[HT_HS_LA_P] = p[HT_HC_LA];
+    row[HT_HS_AO_Q] = X->Q[HT_HQ_AO];
+    row[HT_HS_MIT_Q] = X->Q[HT_HQ_MIT];
+    row[HT_HS_AO_ZETA] = X->zeta[HT_HV_AO];
+    row[HT_HS_RV_P] = p[HT_HC_RV];
+    row[HT_HS_RV_V] = X->V[HT_HC_RV];
+    row[HT_HS_RA_P] = p[HT_HC_RA];
+    row[HT_HS_PA_P] = p[HT_HC_PA];
+    row[HT_HS_SV_P] = p[HT_HC_SV];
+    row[HT_HS_ROOT_P] = X->p_root;
+}
+
+/* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,
+ * coronary Ca p1 + Cim (p2 - P_im), P_im = scale h_plv_ref in closed-loop mode (exactly
+ * what the coronary stages conserve), else the prescribed P_im(t). */
+HT_HD real ht_outlet_stored_volume(const ht_net *n, const ht_work *w, int m, real t)
+{
+    real s = 0;
+    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
+        const ht_outlet *o = &n->outlets[k];
+        if (o->kind == HT_OUT_CORONARY) {
+            real pim = n->heart ? o->pim.scale * w->h_plv_ref[m] : ht_coronary_pim(o, t);
+            s += o->Ca * w->pc[k] + o->Cim * (w->pcim[k] - pim);
+        } else if (o->kind != HT_OUT_REFLECTION) {
+            s += o->C * w->pc[k];
+        }
+    }
+    return s;
+}
+
+#endif
