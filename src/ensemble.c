@@ -52,19 +52,25 @@ static const char *const DIMS[] = {"length",  "pressure",      "flow",      "tim
                                    "force",    "mass"};
 #define N_DIMS ((int)(sizeof DIMS / sizeof DIMS[0]))
 
+/* A value as text: 0 with its SI value and the bitmask of dimensions it parses as, or -1 */
+static int parse_text(const char *text, double *si, unsigned *mask)
+{
+    *mask = 0;
+    for (int d = 0; d < N_DIMS; ++d) {
+        double v;
+        if (ht_units_parse(text, DIMS[d], &v, NULL, 0)) continue;
+        if (!*mask) *si = v;
+        *mask |= 1u << d;
+    }
+    return *mask && isfinite(*si) ? 0 : -1;
+}
+
 static int parse_value(const yt_node *n, const char *kp, double *si, unsigned *mask, ht_error *err)
 {
     if (!n || n->kind != YT_SCALAR || yt_is_null(n))
         return ht_fail_at(err, n, kp, "expected a number, optionally with a unit (e.g. 6e7 or \"3 mPa s\"), found %s",
                           n && !yt_is_null(n) ? yt_kind_name(n) : "nothing");
-    *mask = 0;
-    for (int d = 0; d < N_DIMS; ++d) {
-        double v;
-        if (ht_units_parse(n->text, DIMS[d], &v, NULL, 0)) continue;
-        if (!*mask) *si = v;
-        *mask |= 1u << d;
-    }
-    if (!*mask)
+    if (parse_text(n->text, si, mask) && !*mask)
         return ht_fail_at(err, n, kp,
                           "expected a number, optionally with a unit (e.g. 6e7 or \"3 mPa s\"), found \"%.60s\"",
                           n->text);
@@ -188,7 +194,7 @@ void ht_ensemble_sets_free(char **sets, int n)
 
 int ht_ensemble_value_index(const ht_ensemble *e, long k, int p)
 {
-    if (e->combine == HT_ENS_ZIP) return (int)k;
+    if (e->combine != HT_ENS_PRODUCT) return (int)k; /* zip, rows */
     for (int q = e->n_params - 1; q > p; --q) k /= e->params[q].n;
     return (int)(k % e->params[p].n);
 }
@@ -257,19 +263,22 @@ int ht_ensemble_load_member(const ht_ensemble *e, long k, ht_case *c, ht_error *
 
 /* A key path is accepted when at least one of its values loads on the base case: a typo
  * then fails for every value ("unknown key"), while a bad value among good ones (a negative
- * resistance in a list) is left to fail its own member only. */
-static int check_key(const ht_ensemble *e, const ht_ens_param *q, const char *file, ht_error *err)
+ * resistance in a list) is left to fail its own member only. `section` prefixes the key
+ * path in messages ("ensemble.parameters"; "" for a rows file, whose columns are key paths). */
+static int check_key(const ht_ensemble *e, const ht_ens_param *q, const char *file, const char *section,
+                     ht_error *err)
 {
     ht_error first;
     first.msg[0] = 0;
+    const char *sec = section[0] ? section : q->key;
     for (int i = 0; i < q->n; ++i) {
         char *a = assignment(q->key, q->text[i]);
         char **sets;
         int n;
-        if (!a) return ht_fail(err, file, q->line, "ensemble.parameters", "out of memory");
+        if (!a) return ht_fail(err, file, q->line, sec, "out of memory");
         if (sets_with(e, &a, 1, &sets, &n)) {
             free(a);
-            return ht_fail(err, file, q->line, "ensemble.parameters", "out of memory");
+            return ht_fail(err, file, q->line, sec, "out of memory");
         }
         ht_case c;
         ht_error le;
@@ -283,11 +292,126 @@ static int check_key(const ht_ensemble *e, const ht_ens_param *q, const char *fi
         if (strstr(le.msg, "unknown key")) break; /* the key, not the value: no use trying others */
     }
     char kp[512];
-    ht_join(kp, sizeof kp, "ensemble.parameters", q->key);
+    ht_join(kp, sizeof kp, section, q->key);
     if (strstr(first.msg, "unknown key"))
         return ht_fail(err, file, q->line, kp, "unknown key path: %s", first.msg);
     return ht_fail(err, file, q->line, kp, "no value of this parameter can be set on the case (%s=%s: %s)", q->key,
                    q->text[0], first.msg);
+}
+
+/* e->path and e->sets; params for n_params parameters */
+static int init_base(ht_ensemble *e, const char *path, const char *const *sets, int n_sets, size_t n_params)
+{
+    if (!(e->path = dup_s(path)) || !(e->params = calloc(n_params ? n_params : 1, sizeof *e->params)) ||
+        !(e->sets = calloc((size_t)(n_sets > 0 ? n_sets : 1), sizeof *e->sets)))
+        return -1;
+    for (int i = 0; i < n_sets; ++i) {
+        if (!(e->sets[i] = dup_s(sets[i]))) return -1;
+        e->n_sets = i + 1;
+    }
+    return 0;
+}
+
+/* A parameter's key path: that of a case value, not of the ensemble itself */
+static int bad_key(const char *key)
+{
+    return !key[0] || strchr(key, '=') || !strncmp(key, "ensemble", 8) || strstr(key, "..") || key[0] == '.' ||
+           key[strlen(key) - 1] == '.';
+}
+
+/* The last checks once the parameters are read: the base case (the file with the command's
+ * sets) must load, then every key path. */
+static int check_params(ht_ensemble *e, const char *file, const char *section, ht_error *err)
+{
+    ht_case c;
+    int rc = ht_case_load(e->path, (const char *const *)e->sets, e->n_sets, &c, err);
+    if (rc) return rc;
+    ht_case_free(&c);
+    for (int p = 0; p < e->n_params; ++p)
+        if ((rc = check_key(e, &e->params[p], file, section, err))) return rc;
+    return 0;
+}
+
+int ht_ensemble_parse(const char *path, const yt_node *ens, const char *section, const char *const *sets,
+                      int n_sets, ht_ensemble *e, ht_error *err)
+{
+    int rc = 0;
+    char kp_combine[256], kp_params[256];
+    memset(e, 0, sizeof *e);
+    ht_join(kp_combine, sizeof kp_combine, section, "combine");
+    ht_join(kp_params, sizeof kp_params, section, "parameters");
+    const yt_node *cb = yt_get(ens, "combine");
+    if (cb) {
+        if (cb->kind == YT_SCALAR && !strcmp(cb->text, "product")) e->combine = HT_ENS_PRODUCT;
+        else if (cb->kind == YT_SCALAR && !strcmp(cb->text, "zip")) e->combine = HT_ENS_ZIP;
+        else {
+            rc = ht_fail_at(err, cb, kp_combine, "expected product or zip, found %s",
+                            cb->kind == YT_SCALAR ? cb->text : yt_kind_name(cb));
+            goto fail;
+        }
+    }
+    const yt_node *pm = yt_get(ens, "parameters");
+    if ((rc = ht_expect_map(pm, kp_params, "the varied parameters (key path: values)", err))) goto fail;
+    if (pm->n == 0) {
+        rc = ht_fail_at(err, pm, kp_params, "no parameters: give at least one key path with its values");
+        goto fail;
+    }
+    if (init_base(e, path, sets, n_sets, pm->n)) {
+        rc = ht_fail_at(err, pm, kp_params, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < pm->n; ++i) {
+        ht_ens_param *q = &e->params[e->n_params++];
+        const yt_node *v = pm->items[i];
+        char kp[512];
+        ht_join(kp, sizeof kp, kp_params, pm->keys[i]);
+        q->line = pm->key_lines[i];
+        if (!(q->key = dup_s(pm->keys[i]))) {
+            rc = ht_fail(err, pm->file, q->line, kp, "out of memory");
+            goto fail;
+        }
+        if (bad_key(q->key)) {
+            rc = ht_fail(err, pm->file, q->line, kp,
+                         "expected the key path of a case value (e.g. outlets.d1.R1 or blood.viscosity)");
+            goto fail;
+        }
+        if (v->kind == YT_SEQ) rc = parse_list(v, kp, q, err);
+        else if (v->kind == YT_MAP) rc = parse_range(v, kp, q, err);
+        else
+            rc = ht_fail_at(err, v, kp, "expected a list of values [a, b, ...] or a range {from: a, to: b, count: n}, "
+                                        "found %s", yt_is_null(v) ? "nothing" : "one value");
+        if (rc) goto fail;
+    }
+    /* member count */
+    int line = yt_key_line(ens, "parameters");
+    if (e->combine == HT_ENS_ZIP) {
+        for (int p = 1; p < e->n_params; ++p)
+            if (e->params[p].n != e->params[0].n) {
+                char kp[512];
+                ht_join(kp, sizeof kp, kp_params, e->params[p].key);
+                rc = ht_fail(err, pm->file, e->params[p].line, kp,
+                             "combine: zip needs the same number of values for every parameter: %d here, %d for '%s'",
+                             e->params[p].n, e->params[0].n, e->params[0].key);
+                goto fail;
+            }
+        e->n_members = e->params[0].n;
+    } else {
+        long m = 1;
+        for (int p = 0; p < e->n_params; ++p) {
+            m *= e->params[p].n; /* both factors <= 1e5 before the check: no overflow */
+            if (m > HT_ENS_MAX_MEMBERS) {
+                rc = ht_fail(err, pm->file, line, kp_params,
+                             "the product of the parameters' values has more than %ld members", HT_ENS_MAX_MEMBERS);
+                goto fail;
+            }
+        }
+        e->n_members = m;
+    }
+    if ((rc = check_params(e, pm->file, kp_params, err))) goto fail;
+    return 0;
+fail:
+    ht_ensemble_free(e);
+    return rc ? rc : HT_INPUT_ERROR;
 }
 
 int ht_ensemble_load(const char *path, const char *const *sets, int n_sets, ht_ensemble *e, ht_error *err)
@@ -310,106 +434,200 @@ int ht_ensemble_load(const char *path, const char *const *sets, int n_sets, ht_e
     for (int i = 0; i < n_sets; ++i)
         if (!strncmp(sets[i], "ensemble.", 9) && yt_apply_set(&d, sets[i], i + 1, err->msg, sizeof err->msg)) {
             rc = HT_INPUT_ERROR;
-            goto fail;
+            goto done;
         }
-    root = d.root;
-    const yt_node *ens = yt_get(root, "ensemble");
+    const yt_node *ens = yt_get(d.root, "ensemble");
     if ((rc = ht_expect_map(ens, "ensemble", "the ensemble section (combine:, parameters:)", err)) ||
         (rc = ht_check_keys(ens, "ensemble", keys, err)))
-        goto fail;
-    const yt_node *cb = yt_get(ens, "combine");
-    if (cb) {
-        if (cb->kind == YT_SCALAR && !strcmp(cb->text, "product")) e->combine = HT_ENS_PRODUCT;
-        else if (cb->kind == YT_SCALAR && !strcmp(cb->text, "zip")) e->combine = HT_ENS_ZIP;
-        else {
-            rc = ht_fail_at(err, cb, "ensemble.combine", "expected product or zip, found %s",
-                            cb->kind == YT_SCALAR ? cb->text : yt_kind_name(cb));
-            goto fail;
-        }
-    }
-    const yt_node *pm = yt_get(ens, "parameters");
-    if ((rc = ht_expect_map(pm, "ensemble.parameters", "the varied parameters (key path: values)", err))) goto fail;
-    if (pm->n == 0) {
-        rc = ht_fail_at(err, pm, "ensemble.parameters", "no parameters: give at least one key path with its values");
-        goto fail;
-    }
-    if (!(e->path = dup_s(path)) || !(e->params = calloc(pm->n, sizeof *e->params)) ||
-        !(e->sets = calloc((size_t)(n_sets > 0 ? n_sets : 1), sizeof *e->sets))) {
-        rc = ht_fail(err, path, 1, "ensemble", "out of memory");
-        goto fail;
-    }
-    for (int i = 0; i < n_sets; ++i) {
-        if (!(e->sets[i] = dup_s(sets[i]))) {
-            rc = ht_fail(err, path, 1, "ensemble", "out of memory");
-            goto fail;
-        }
-        e->n_sets = i + 1;
-    }
-    for (size_t i = 0; i < pm->n; ++i) {
-        ht_ens_param *q = &e->params[e->n_params++];
-        const yt_node *v = pm->items[i];
-        char kp[512];
-        ht_join(kp, sizeof kp, "ensemble.parameters", pm->keys[i]);
-        q->line = pm->key_lines[i];
-        if (!(q->key = dup_s(pm->keys[i]))) {
-            rc = ht_fail(err, d.file, q->line, kp, "out of memory");
-            goto fail;
-        }
-        if (!q->key[0] || strchr(q->key, '=') || !strncmp(q->key, "ensemble", 8) || strstr(q->key, "..") ||
-            q->key[0] == '.' || q->key[strlen(q->key) - 1] == '.') {
-            rc = ht_fail(err, d.file, q->line, kp,
-                         "expected the key path of a case value (e.g. outlets.d1.R1 or blood.viscosity)");
-            goto fail;
-        }
-        if (v->kind == YT_SEQ) rc = parse_list(v, kp, q, err);
-        else if (v->kind == YT_MAP) rc = parse_range(v, kp, q, err);
-        else
-            rc = ht_fail_at(err, v, kp, "expected a list of values [a, b, ...] or a range {from: a, to: b, count: n}, "
-                                        "found %s", yt_is_null(v) ? "nothing" : "one value");
-        if (rc) goto fail;
-    }
-    /* member count */
-    int line = yt_key_line(ens, "parameters");
-    if (e->combine == HT_ENS_ZIP) {
-        for (int p = 1; p < e->n_params; ++p)
-            if (e->params[p].n != e->params[0].n) {
-                char kp[512];
-                ht_join(kp, sizeof kp, "ensemble.parameters", e->params[p].key);
-                rc = ht_fail(err, d.file, e->params[p].line, kp,
-                             "combine: zip needs the same number of values for every parameter: %d here, %d for '%s'",
-                             e->params[p].n, e->params[0].n, e->params[0].key);
-                goto fail;
+        goto done;
+    rc = ht_ensemble_parse(path, ens, "ensemble", sets, n_sets, e, err);
+done:
+    yt_free(&d);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rows (a CSV file) */
+
+int ht_csv_next(const char **p, char *out, size_t len)
+{
+    const char *s = *p;
+    size_t o = 0;
+    while (*s == ' ' || *s == '\t') ++s;
+    if (*s == '"') {
+        ++s;
+        for (;;) {
+            if (!*s || *s == '\n' || *s == '\r') return -1;
+            if (*s == '"') {
+                if (s[1] != '"') break;
+                ++s;
             }
-        e->n_members = e->params[0].n;
+            if (o + 1 < len) out[o++] = *s;
+            ++s;
+        }
+        ++s;
+        while (*s == ' ' || *s == '\t') ++s;
     } else {
-        long m = 1;
-        for (int p = 0; p < e->n_params; ++p) {
-            m *= e->params[p].n; /* both factors <= 1e5 before the check: no overflow */
-            if (m > HT_ENS_MAX_MEMBERS) {
-                rc = ht_fail(err, d.file, line, "ensemble.parameters",
-                             "the product of the parameters' values has more than %ld members", HT_ENS_MAX_MEMBERS);
+        while (*s && *s != ',' && *s != '\n' && *s != '\r') {
+            if (o + 1 < len) out[o++] = *s;
+            ++s;
+        }
+        while (o && (out[o - 1] == ' ' || out[o - 1] == '\t')) --o;
+    }
+    out[o] = 0;
+    if (*s == ',') ++s;
+    else if (*s && *s != '\n' && *s != '\r') return -1;
+    *p = s;
+    return 0;
+}
+
+/* the fields of one line (NUL-terminated, no newline): up to max, count in *n */
+static int csv_line(const char *line, char (*f)[256], int max, int *n)
+{
+    const char *p = line;
+    *n = 0;
+    for (;;) {
+        if (*n == max) return -2;
+        if (ht_csv_next(&p, f[*n], sizeof f[*n])) return -1;
+        ++*n;
+        if (!*p || *p == '\n' || *p == '\r') return 0;
+    }
+}
+
+#define HT_ROWS_MAX_COLS 64
+
+int ht_ensemble_rows(const char *path, const char *csv_path, const char *const *sets, int n_sets, ht_ensemble *e,
+                     ht_error *err)
+{
+    int rc = 0, line = 0, nf = 0;
+    size_t cap = 0;
+    char *buf = NULL;
+    char(*f)[256] = calloc(HT_ROWS_MAX_COLS, sizeof *f);
+    unsigned *common = calloc(HT_ROWS_MAX_COLS, sizeof *common);
+    long rows_cap = 0;
+    memset(e, 0, sizeof *e);
+    e->combine = HT_ENS_ROWS;
+    FILE *in = fopen(csv_path, "r");
+    if (!f || !common) {
+        rc = ht_fail(err, csv_path, 1, "rows", "out of memory");
+        goto fail;
+    }
+    if (!in) {
+        rc = ht_fail(err, csv_path, 0, "rows", "cannot read the file: %s", strerror(errno));
+        goto fail;
+    }
+    while (getline(&buf, &cap, in) > 0) {
+        ++line;
+        const char *s = buf;
+        while (*s == ' ' || *s == '\t') ++s;
+        if (!*s || *s == '\n' || *s == '\r' || *s == '#') continue; /* blank lines and comments */
+        int got = 0, lr = csv_line(s, f, HT_ROWS_MAX_COLS, &got);
+        if (lr == -2) {
+            rc = ht_fail(err, csv_path, line, "rows", "more than %d columns", HT_ROWS_MAX_COLS);
+            goto fail;
+        }
+        if (lr) {
+            rc = ht_fail(err, csv_path, line, "rows", "a quoted field is not closed");
+            goto fail;
+        }
+        if (!e->params) {
+            /* the header: one key path per column */
+            if (init_base(e, path, sets, n_sets, (size_t)got)) {
+                rc = ht_fail(err, csv_path, line, "rows", "out of memory");
+                goto fail;
+            }
+            for (int c = 0; c < got; ++c) {
+                ht_ens_param *q = &e->params[e->n_params++];
+                q->line = line;
+                if (!(q->key = dup_s(f[c]))) {
+                    rc = ht_fail(err, csv_path, line, "rows", "out of memory");
+                    goto fail;
+                }
+                if (bad_key(q->key)) {
+                    rc = ht_fail(err, csv_path, line, q->key[0] ? q->key : "rows",
+                                 "column %d: expected the key path of a case value (e.g. outlets.d1.R1)", c + 1);
+                    goto fail;
+                }
+                for (int b = 0; b < c; ++b)
+                    if (!strcmp(e->params[b].key, q->key)) {
+                        rc = ht_fail(err, csv_path, line, q->key, "the column appears twice");
+                        goto fail;
+                    }
+                common[c] = ~0u;
+            }
+            nf = got;
+            continue;
+        }
+        if (got != nf) {
+            rc = ht_fail(err, csv_path, line, "rows", "%d values for %d columns (the header's)", got, nf);
+            goto fail;
+        }
+        if (e->n_members == HT_ENS_MAX_MEMBERS) {
+            rc = ht_fail(err, csv_path, line, "rows", "more than %ld members", HT_ENS_MAX_MEMBERS);
+            goto fail;
+        }
+        if (e->n_members == rows_cap) {
+            rows_cap = rows_cap ? 2 * rows_cap : 64;
+            for (int c = 0; c < nf; ++c) {
+                ht_ens_param *q = &e->params[c];
+                char **t = realloc(q->text, sizeof *t * (size_t)rows_cap);
+                if (t) q->text = t;
+                double *v = realloc(q->si, sizeof *v * (size_t)rows_cap);
+                if (v) q->si = v;
+                if (!t || !v) {
+                    rc = ht_fail(err, csv_path, line, "rows", "out of memory");
+                    goto fail;
+                }
+            }
+        }
+        for (int c = 0; c < nf; ++c) {
+            ht_ens_param *q = &e->params[c];
+            double si;
+            unsigned mask;
+            if (parse_text(f[c], &si, &mask)) {
+                rc = ht_fail(err, csv_path, line, q->key,
+                             "expected a number, optionally with a unit (e.g. 6e7 or 3 mPa s), found \"%.60s\"", f[c]);
+                goto fail;
+            }
+            common[c] &= mask;
+            if (!common[c]) {
+                rc = ht_fail(err, csv_path, line, q->key, "\"%.60s\" has a different dimension than the values above it",
+                             f[c]);
+                goto fail;
+            }
+            if (add_value(q, f[c], si)) {
+                rc = ht_fail(err, csv_path, line, "rows", "out of memory");
                 goto fail;
             }
         }
-        e->n_members = m;
+        e->n_members++;
     }
-    /* the base case (the file with the command's sets) must load, then every key path */
-    ht_case c;
-    if ((rc = ht_case_load(path, sets, n_sets, &c, err))) goto fail;
-    ht_case_free(&c);
-    for (int p = 0; p < e->n_params; ++p)
-        if ((rc = check_key(e, &e->params[p], d.file, err))) goto fail;
-    yt_free(&d);
-    return 0;
+    if (!e->params || e->n_params == 0) {
+        rc = ht_fail(err, csv_path, line, "rows", "no header: the first line names the key paths, one per column");
+        goto fail;
+    }
+    if (e->n_members == 0) {
+        rc = ht_fail(err, csv_path, line, "rows", "no rows: one member per line after the header");
+        goto fail;
+    }
+    if ((rc = check_params(e, csv_path, "", err))) goto fail;
+    goto done;
 fail:
-    yt_free(&d);
     ht_ensemble_free(e);
-    return rc ? rc : HT_INPUT_ERROR;
+    if (!rc) rc = HT_INPUT_ERROR;
+done:
+    if (in) fclose(in);
+    free(buf);
+    free(f);
+    free(common);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- check */
 
-static const char *combine_name(const ht_ensemble *e) { return e->combine == HT_ENS_ZIP ? "zip" : "product"; }
+static const char *combine_name(const ht_ensemble *e)
+{
+    return e->combine == HT_ENS_ZIP ? "zip" : e->combine == HT_ENS_ROWS ? "rows" : "product";
+}
 
 int ht_ensemble_check(const ht_ensemble *e)
 {
@@ -470,12 +688,6 @@ int ht_ensemble_check(const ht_ensemble *e)
 
 /* ---------------------------------------------------------------- run */
 
-typedef struct {
-    int code;               /* the member's exit status: 0 ok, 1 failed run, 2 bad input */
-    double imbalance;       /* m^3, /metrics/volume imbalance; NaN when not written */
-    double periodicity;     /* last /metrics/periodicity relative_change; NaN when none */
-} member_result;
-
 static double wall_now(void)
 {
     struct timespec ts;
@@ -490,28 +702,22 @@ typedef struct {
     int loaded;             /* case and network built */
 } launch_member;
 
-/* In the child: members first .. first + count - 1 (outputs out[k]), in launches of
- * consecutive members that can share one; each member's ht_member_result is written to
- * r_file in order. Never returns. */
-static void launch_child(const ht_ensemble *e, long first, long count, const ht_run_opts *o, char **out, int threads,
-                         FILE *r_file)
+int ht_ensemble_run_chunk(const ht_ensemble *e, const long *ks, long count, const ht_run_opts *o,
+                          const char *const *out, ht_member_result *res)
 {
-#ifdef _OPENMP
-    if (threads > 0) omp_set_num_threads(threads);
-#else
-    (void)threads;
-#endif
+    int rc = -1;
     launch_member *lm = calloc((size_t)count, sizeof *lm);
-    ht_member_result *res = calloc((size_t)count, sizeof *res);
     const ht_case **cs = calloc((size_t)count, sizeof *cs);
     const ht_network **nws = calloc((size_t)count, sizeof *nws);
     const char **paths = calloc((size_t)count, sizeof *paths);
-    if (!lm || !res || !cs || !nws || !paths) _exit(1);
+    ht_member_result *rr = calloc((size_t)count, sizeof *rr);
+    if (!lm || !cs || !nws || !paths || !rr) goto done;
     for (long i = 0; i < count; ++i) {
         ht_error err;
+        memset(&res[i], 0, sizeof res[i]);
         res[i].code = 2;
         res[i].imbalance = res[i].periodicity = NAN;
-        if (ht_ensemble_load_member(e, first + i, &lm[i].c, &err)) {
+        if (ht_ensemble_load_member(e, ks[i], &lm[i].c, &err)) {
             snprintf(res[i].msg, sizeof res[i].msg, "%s", err.msg);
             continue;
         }
@@ -528,11 +734,12 @@ static void launch_child(const ht_ensemble *e, long first, long count, const ht_
             ++i;
             continue;
         }
-        /* the launch: i and the loaded members after it that share its shape and schedule */
+        /* the launch: i and the loaded members after it (consecutive members, so that
+         * messages name them by member_base + m) that share its shape and schedule */
         int M = 0;
         for (long j = i; j < count; ++j) {
             if (!lm[j].loaded) continue;
-            if (j > i && (!ht_network_same_shape(&lm[i].nw, &lm[j].nw, NULL) ||
+            if (j > i && (ks[j] - ks[i] != j - i || !ht_network_same_shape(&lm[i].nw, &lm[j].nw, NULL) ||
                           !ht_schedule_equal(&lm[i].c, &lm[j].c, o)))
                 break;
             cs[M] = &lm[j].c;
@@ -540,15 +747,13 @@ static void launch_child(const ht_ensemble *e, long first, long count, const ht_
             paths[M] = out[j];
             ++M;
         }
-        ht_member_result *rr = calloc((size_t)M, sizeof *rr);
-        if (!rr) _exit(1);
         if (!o->quiet)
             fprintf(stderr, "hemotree: launch: %d member%s from member %ld, %d cells each\n", M, M > 1 ? "s" : "",
-                    first + i, nws[0]->net.n_cells);
+                    ks[i], nws[0]->net.n_cells);
         ht_run_opts mo = *o;
         mo.progress = 0;
         mo.quiet = 1;
-        mo.member_base = first + i;
+        mo.member_base = ks[i];
         ht_run_members(cs, nws, M, paths, &mo, rr);
         /* back to member order, skipping the bad inputs between them */
         long j = i;
@@ -559,14 +764,50 @@ static void launch_child(const ht_ensemble *e, long first, long count, const ht_
             ht_case_free(&lm[j].c);
             lm[j].loaded = 0;
         }
-        free(rr);
         i = j;
     }
+    rc = 0;
+done:
+    free(lm);
+    free(cs);
+    free(nws);
+    free(paths);
+    free(rr);
+    return rc;
+}
+
+/* In the child: members first .. first + count - 1 (outputs out[k]) through
+ * ht_ensemble_run_chunk; each member's ht_member_result is written to r_file in order.
+ * Never returns. */
+static void launch_child(const ht_ensemble *e, long first, long count, const ht_run_opts *o, char **out, int threads,
+                         FILE *r_file)
+{
+#ifdef _OPENMP
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    ht_member_result *res = calloc((size_t)count, sizeof *res);
+    long *ks = calloc((size_t)count, sizeof *ks);
+    if (!res || !ks) _exit(1);
+    for (long i = 0; i < count; ++i) ks[i] = first + i;
+    if (ht_ensemble_run_chunk(e, ks, count, o, (const char *const *)out, res)) _exit(1);
     fflush(stdout);
     fflush(stderr);
     int ok = fwrite(res, sizeof *res, (size_t)count, r_file) == (size_t)count && fflush(r_file) == 0;
     /* _exit: the parent's stdio buffers, copied by fork, must not be flushed twice */
     _exit(ok ? 0 : 1);
+}
+
+void ht_ensemble_member_path(char *out, size_t len, const char *dir, const char *prefix, long k, long M)
+{
+    int digits = 1;
+    for (long m = M - 1; m >= 10; m /= 10) ++digits;
+    /* zero-padded by hand: digits <= 6, which -Wformat-truncation cannot see */
+    char num[24], pad[8] = "000000";
+    int nl = snprintf(num, sizeof num, "%ld", k);
+    pad[digits > nl ? digits - nl : 0] = 0;
+    snprintf(out, len, "%s%s%s%s.h5", dir, prefix, pad, num);
 }
 
 /* "OUT" of OUT.h5 (also .hdf5, .hdf); any other name is its own stem */
@@ -587,7 +828,7 @@ static char *out_stem(const char *path)
 }
 
 /* the shortest text that reads back as exactly x */
-static void put_num(FILE *f, double x)
+void ht_csv_num(FILE *f, double x)
 {
     char t[40];
     for (int prec = 15; prec <= 17; ++prec) {
@@ -597,7 +838,7 @@ static void put_num(FILE *f, double x)
     fputs(t, f);
 }
 
-static void csv_field(FILE *f, const char *s)
+void ht_csv_text(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; ++s) {
@@ -607,38 +848,31 @@ static void csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-typedef struct {
-    member_result *r;
-    char **msg;             /* [M] NULL when none */
-    char **out;             /* [M] member output files */
-    double *wall;           /* [M] s */
-} results;
-
-static int write_csv(const char *path, const ht_ensemble *e, const results *R)
+static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_results *R)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
     fprintf(f, "member");
     for (int p = 0; p < e->n_params; ++p) {
         fputc(',', f);
-        csv_field(f, e->params[p].key);
+        ht_csv_text(f, e->params[p].key);
     }
     fprintf(f, ",status,exit_code,output,volume_imbalance,periodicity_change,wall_seconds,message\n");
     for (long k = 0; k < e->n_members; ++k) {
         fprintf(f, "%ld", k);
         for (int p = 0; p < e->n_params; ++p) {
             fputc(',', f);
-            put_num(f, e->params[p].si[ht_ensemble_value_index(e, k, p)]);
+            ht_csv_num(f, e->params[p].si[ht_ensemble_value_index(e, k, p)]);
         }
         fprintf(f, ",%d,%d,", R->r[k].code != 0, R->r[k].code);
-        csv_field(f, R->out[k]);
+        ht_csv_text(f, R->out[k]);
         /* NaN (not written: a failed member, or fewer than two cycles) as an empty field */
         fputc(',', f);
-        if (isfinite(R->r[k].imbalance)) put_num(f, R->r[k].imbalance);
+        if (isfinite(R->r[k].imbalance)) ht_csv_num(f, R->r[k].imbalance);
         fputc(',', f);
-        if (isfinite(R->r[k].periodicity)) put_num(f, R->r[k].periodicity);
+        if (isfinite(R->r[k].periodicity)) ht_csv_num(f, R->r[k].periodicity);
         fprintf(f, ",%.3f,", R->wall[k]);
-        csv_field(f, R->msg[k] ? R->msg[k] : "");
+        ht_csv_text(f, R->msg[k] ? R->msg[k] : "");
         fputc('\n', f);
     }
     int bad = ferror(f);
@@ -646,7 +880,7 @@ static int write_csv(const char *path, const ht_ensemble *e, const results *R)
 }
 
 /* The summary as a table file (output.h): one /members column per parameter and result. */
-static int write_h5(const char *path, const ht_ensemble *e, const results *R, long n_failed)
+static int write_h5(const char *path, const ht_ensemble *e, const ht_ens_results *R, long n_failed)
 {
     long M = e->n_members;
     int nc = 8 + e->n_params, c = 0, rc = -1;
@@ -713,6 +947,22 @@ done:
     return rc;
 }
 
+int ht_ensemble_write_summary(const ht_ensemble *e, const ht_ens_results *R, const char *csv, const char *h5)
+{
+    long n_failed = 0;
+    int rc = 0;
+    for (long k = 0; k < e->n_members; ++k) n_failed += R->r[k].code != 0;
+    if (write_csv(csv, e, R)) {
+        fprintf(stderr, "hemotree: cannot write %s: %s\n", csv, strerror(errno));
+        rc = -1;
+    }
+    if (write_h5(h5, e, R, n_failed)) {
+        fprintf(stderr, "hemotree: cannot write %s\n", h5);
+        rc = -1;
+    }
+    return rc;
+}
+
 /* `hemotree run` on an ensemble: launches of up to `batch` members, one child process each,
  * one after another (a launch already fills the device or every core). */
 int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs, int batch)
@@ -721,7 +971,7 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs, int ba
     int status = 2;
     char *stem = NULL, *csv = NULL, *h5 = NULL;
     ht_member_result *got = NULL;
-    results R;
+    ht_ens_results R;
     memset(&R, 0, sizeof R);
 
     /* OUT defaults to <case name>.h5, as for a single run */
@@ -750,11 +1000,7 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs, int ba
     snprintf(h5, plen, "%s_summary.h5", stem);
     for (long k = 0; k < M; ++k) {
         if (!(R.out[k] = malloc(plen))) goto oom;
-        /* zero-padded by hand: digits <= 6, which -Wformat-truncation cannot see */
-        char num[24], pad[8] = "000000";
-        int nl = snprintf(num, sizeof num, "%ld", k);
-        pad[digits > nl ? digits - nl : 0] = 0;
-        snprintf(R.out[k], plen, "%s_m%s%s.h5", stem, pad, num);
+        ht_ensemble_member_path(R.out[k], plen, stem, "_m", k, M);
         R.r[k].code = 1;
         R.r[k].imbalance = R.r[k].periodicity = NAN;
     }

@@ -1,8 +1,9 @@
-/* hemotree command line: run, check. Exit status 0 ok, 1 run failed, 2 bad input. */
+/* hemotree command line: run, check, bench, sweep. Exit status 0 ok, 1 run failed, 2 bad input. */
 #include "case.h"
 #include "bench.h"
 #include "driver.h"
 #include "ensemble.h"
+#include "sweep.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  run CASE.yaml     simulate a case, write OUT.h5 and OUT.xdmf\n"
             "  check CASE.yaml   validate the input and print the network summary\n"
-            "  bench             time the solver on the standard networks\n\n"
+            "  bench             time the solver on the standard networks\n"
+            "  sweep SWEEP.yaml  run a sweep's members over MPI ranks (mpirun/srun, or alone)\n\n"
             "`hemotree <command> --help` describes each command.\n"
             "exit status: 0 ok, 1 run failed, 2 bad input\n",
             HT_VERSION);
@@ -77,6 +79,33 @@ static void usage_bench(FILE *f)
             "  --networks L  only these of vessel,bifurcation,37,adan56 (comma-separated)\n"
             "  --json        one JSON object instead of the table\n"
             "  --cases DIR   where the benchmark cases are (default: the source tree's)\n");
+}
+
+static void usage_sweep(FILE *f)
+{
+    fprintf(f,
+            "usage: [mpirun -n N | srun] hemotree sweep SWEEP.yaml [-o OUTDIR] [--cycles N]\n"
+            "                    [--set key=value]... [--backend cpu|cuda|auto] [--batch N] [--jobs N]\n"
+            "                    [--quiet]\n\n"
+            "SWEEP.yaml names a base case (case: path, relative to the sweep file) and its members:\n"
+            "parameters: with combine: product|zip, as an ensemble: section, or rows: file.csv (a\n"
+            "header of key paths, one member per row). Each member k runs as `hemotree run` of the\n"
+            "case with its overrides would and writes OUTDIR/m<k>.h5 (+ .xdmf); rank 0 writes\n"
+            "OUTDIR/summary.csv and OUTDIR/summary.h5. Under mpirun or srun rank 0 hands out chunks\n"
+            "of members to the other ranks as they ask (it only schedules); without a launcher the\n"
+            "one process runs every member. Each rank takes the GPU of its rank on its node.\n"
+            "  -o, --output DIR   output directory (default: the sweep file's name without .yaml)\n"
+            "  --cycles N         cardiac cycles per member (overrides run.cycles)\n"
+            "  --set key=value    override a value of the base case, for every member\n"
+            "  --backend B        cpu, cuda or auto (default auto)\n"
+            "  --batch N          members per chunk (default 256 with GPUs, else 8 or the threads)\n"
+            "  --jobs N           CPU threads per rank (default OMP_NUM_THREADS or the cores)\n"
+            "  --quiet            no summary at the end\n"
+            "A failed member (bad input or a failed run) is recorded with its message and the\n"
+            "others go on. OUTDIR/progress.csv gets a line per finished member: the same command\n"
+            "run again after a kill skips those and runs the rest (another sweep definition in\n"
+            "that directory is refused). Exit status 0 every member completed, 1 one failed,\n"
+            "2 bad input.\n");
 }
 
 static int parse_backend(const char *v, int *out)
@@ -171,7 +200,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "bench")) return main_bench(argc, argv);
-    int is_run = !strcmp(cmd, "run"), is_check = !strcmp(cmd, "check");
+    int is_sweep = !strcmp(cmd, "sweep");
+    int is_run = !strcmp(cmd, "run") || is_sweep, is_check = !strcmp(cmd, "check");
     if (!is_run && !is_check) {
         fprintf(stderr, "hemotree: unknown command '%s'\n\n", cmd);
         usage_main(stderr);
@@ -186,7 +216,7 @@ int main(int argc, char **argv)
     for (int a = 2; a < argc; ++a) {
         const char *s = argv[a];
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            if (is_run) usage_run(stdout); else usage_check(stdout);
+            if (is_sweep) usage_sweep(stdout); else if (is_run) usage_run(stdout); else usage_check(stdout);
             return 0;
         } else if (is_run && (!strcmp(s, "-o") || !strcmp(s, "--output"))) {
             if (++a >= argc) { fprintf(stderr, "hemotree: %s needs a file name\n", s); return 2; }
@@ -227,9 +257,10 @@ int main(int argc, char **argv)
         }
     }
     if (!case_path) {
-        fprintf(stderr, "hemotree %s: missing CASE.yaml\n", cmd);
+        fprintf(stderr, "hemotree %s: missing %s\n", cmd, is_sweep ? "SWEEP.yaml" : "CASE.yaml");
         return 2;
     }
+    if (is_sweep) return ht_sweep(case_path, sets, n_sets, &o, jobs, batch);
     ht_case c;
     ht_error err;
     /* a case with an `ensemble:` section is many runs: ensemble.c loads and runs each member */
