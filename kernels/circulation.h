@@ -222,18 +222,21 @@ HT_HD int ht_heart_stage_begin(const ht_heart_par *P, const ht_heart_state *Xin,
     return HT_OK;
 }
 
-/* Stage part 2: the aortic flow Q_ao (m^3/s) leaves the LV over dt, the root pressure
+/* Stage part 2: the LV outflow Q_ao (m^3/s, the root face flow: the aortic valve plus an
+ * Impella's) leaves the LV over dt; the aortic valve's flow state (and a diode's opening
+ * flag) is the valve's own flow Q_valve (= Q_ao without an Impella); the root pressure
  * p_root (Pa) is recorded, and vol_drain (m^3, the stage's venous return from the 1D
- * outlets over the full dt) enters SV. Stage 1 averages X with the step-start state X0
- * (except p_root, which keeps the latest value). */
+ * outlets over the full dt, less what a VA-ECMO drained) enters SV. Stage 1 averages X with
+ * the step-start state X0 (except p_root, which keeps the latest value). */
 HT_HD void ht_heart_stage_end(const ht_heart_par *P, const ht_heart_state *X0, ht_heart_state *X,
-                              real Q_ao, real p_root, real vol_drain, real dt, int stage)
+                              real Q_ao, real Q_valve, real p_root, real vol_drain, real dt,
+                              int stage)
 {
     X->V[HT_HC_LV] -= dt * Q_ao;
     X->V[HT_HC_SV] += vol_drain;
-    X->Q[HT_HQ_AO] = Q_ao;
+    X->Q[HT_HQ_AO] = Q_valve;
     X->p_root = p_root;
-    if (P->ao.kind == HT_VALVE_DIODE) X->zeta[HT_HV_AO] = Q_ao > 0;
+    if (P->ao.kind == HT_VALVE_DIODE) X->zeta[HT_HV_AO] = Q_valve > 0;
     if (stage == 1) {
         for (int k = 0; k < HT_HEART_NCOMP; ++k) X->V[k] = 0.5 * (X0->V[k] + X->V[k]);
         for (int k = 0; k < HT_HEART_NFLOW; ++k) X->Q[k] = 0.5 * (X0->Q[k] + X->Q[k]);
@@ -284,7 +287,7 @@ HT_HD int ht_heart_step_wk(const ht_heart_par *P, const ht_heart_wk *W, ht_heart
         if (!isfinite(Q)) return HT_FAIL_BOUNDARY;
         real pc_new = pfix + W->R * (1 - E) * Q;
         real drain = dt * Q - W->C * (pc_new - pc_in);
-        ht_heart_stage_end(P, &X0, X, Q, pc_new + W->Zc * Q, drain, dt, s);
+        ht_heart_stage_end(P, &X0, X, Q, Q, pc_new + W->Zc * Q, drain, dt, s);
         *pc = s == 0 ? pc_new : 0.5 * (pc0 + pc_new);
     }
     return HT_OK;

@@ -16,6 +16,10 @@
  *                             ht_heart_stage_end (LV loses dt Q_ao, SV gains drain; stage 1
  *                             averages with hX0)
  *     interior fluxes, cell updates
+ *     ht_ecmo_source_apply    with a VA-ECMO: the tip cell gains the stage's return flow
+ * Devices (kernels/devices.h, docs/devices.md section 4): begin_member also computes the
+ * ECMO's stage flow (drained from SV in end_member); with an Impella the root solve is
+ * ht_root_solve_with_impella (the LV loses valve + pump flow, the valve state sees its own).
  * Failures: ht_heart_stage_begin's code (HT_FAIL_BOUNDARY) is recorded at the root inlet's
  * cell, and the root solve of that stage then fails with the same code (nothing is solved
  * from a link that was not computed); ht_heart_end_member runs only when no boundary of the
@@ -37,10 +41,12 @@
 #include "boundary.h"
 #include "circulation.h"
 #include "heart_root.h"
+#include "devices.h"
 
 /* Columns of one sampled heart row (ht_heart_sample), in output order after the time. */
 enum { HT_HS_LV_P = 0, HT_HS_LV_V, HT_HS_LA_P, HT_HS_AO_Q, HT_HS_MIT_Q, HT_HS_AO_ZETA,
-       HT_HS_RV_P, HT_HS_RV_V, HT_HS_RA_P, HT_HS_PA_P, HT_HS_SV_P, HT_HS_ROOT_P, HT_HEART_NSAMP };
+       HT_HS_RV_P, HT_HS_RV_V, HT_HS_RA_P, HT_HS_PA_P, HT_HS_SV_P, HT_HS_ROOT_P, HT_HS_IMP_Q,
+       HT_HS_ECMO_Q, HT_HEART_NSAMP };
 
 /* The LV pressure of state X at t = 0 (the coronary reference's initial value). */
 HT_HD real ht_heart_lv_pressure0(const ht_heart_par *P, const ht_heart_state *X)
@@ -60,10 +66,26 @@ HT_HD int ht_heart_begin_member(const ht_net *n, ht_work *w, int m, real ts, rea
     w->h_psv[m] = ht_heart_venous_pressure(P, X);
     w->h_plv_in[m] = p;
     int code = ht_heart_stage_begin(P, X, X, ts, dt, &w->hlink[m]);
-    w->h_fail[m] = code;
     w->h_plv_end[m] = code ? p : w->hlink[m].p_lv;
     w->h_qao[m] = 0;
     w->h_proot[m] = X->p_root;
+    w->d_qimp_s[m] = 0;
+    w->d_qvalve_s[m] = 0;
+    w->d_qecmo_s[m] = 0;
+    if (!code && n->dev && n->dev[m].ecmo) {
+        /* VA-ECMO: the stage's pump flow from the venous pressure at the stage input and the
+         * tip cell's pressure after the reconstruction (the mean of its face areas; pump mode
+         * only: a prescribed flow does not depend on it) */
+        const ht_devices *D = &n->dev[m];
+        int i = D->ecmo_cell;
+        real Ac = 0.5 * (w->fA_m[i] + w->fA_p[i]);
+        real p_tip = ht_pressure(Ac, n->sqrtA0[i], n->K[i], n->vessel_p0[n->cell_vessel[i]]);
+        ht_ecmo_stage S = ht_ecmo_stage_setup(&D->ecmo_par, w->h_psv[m], 1 / P->C_sv, 0, w->d_qecmo[m], ts, dt);
+        ht_ecmo_flows f;
+        code = ht_ecmo_tip_inflow(&D->ecmo_par, &S, p_tip, &f);
+        if (!code) w->d_qecmo_s[m] = f.Q;
+    }
+    w->h_fail[m] = code;
     return code;
 }
 
@@ -83,8 +105,22 @@ HT_HD int ht_heart_root_apply(const ht_net *n, ht_work *w, int k, real dt, real 
     real W2 = ht_w_backward(Qf / Af, ht_wave_speed(Af, K, rho));
     const ht_heart_lv_link *L = &w->hlink[m];
     real A, Q;
-    int code = ht_heart_root_solve(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &A, &Q);
-    if (code) return code;
+    int code;
+    if (n->dev && n->dev[m].impella) {
+        /* the valve and the Impella in parallel (impella.h); its stage input is d_qimp */
+        const ht_devices *D = &n->dev[m];
+        ht_impella_lin il = ht_impella_discretise(&D->imp, D->imp_rpm, L->p_lv, w->d_qimp[m], dt);
+        real Qv, Qi;
+        code = ht_root_solve_with_impella(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &il, &A, &Q, &Qv,
+                                          &Qi);
+        if (code) return code;
+        w->d_qvalve_s[m] = Qv;
+        w->d_qimp_s[m] = Qi;
+    } else {
+        code = ht_heart_root_solve(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &A, &Q);
+        if (code) return code;
+        w->d_qvalve_s[m] = Q;
+    }
     real c_in = Q >= 0 ? in->tracer : w->fc_m[i];
     ht_set_boundary_flux(n, w, in->face, A, Q, K, c_in);
     w->vol_in[k] += wdt * Q;
@@ -99,8 +135,16 @@ HT_HD void ht_heart_end_member(const ht_net *n, ht_work *w, int m, real dt, int 
 {
     real drain = 0;
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) drain += w->drain[k];
-    ht_heart_stage_end(&n->heart_par[m], &w->hX0[m], &w->hX[m], w->h_qao[m], w->h_proot[m], drain,
-                       dt, stage);
+    if (n->dev) {
+        /* the ECMO pump drains the veins over the stage exactly what the tip cell receives
+         * (ht_ecmo_source_apply); the device states average like the heart's */
+        drain -= dt * w->d_qecmo_s[m];
+        w->d_qimp[m] = stage == 0 ? w->d_qimp_s[m] : 0.5 * (w->d_qimp0[m] + w->d_qimp_s[m]);
+        w->d_qecmo[m] = stage == 0 ? w->d_qecmo_s[m] : 0.5 * (w->d_qecmo0[m] + w->d_qecmo_s[m]);
+        w->d_vol_ecmo[m] += 0.5 * dt * w->d_qecmo_s[m];
+    }
+    ht_heart_stage_end(&n->heart_par[m], &w->hX0[m], &w->hX[m], w->h_qao[m], w->d_qvalve_s[m],
+                       w->h_proot[m], drain, dt, stage);
     /* the coronary reference follows the coronary pressures (boundary.h): stage 0 leaves the
      * stage's end value, stage 1 averages it with the step start */
     w->h_plv_ref[m] = stage == 0 ? w->h_plv_end[m] : 0.5 * (w->h_plv_ref0[m] + w->h_plv_end[m]);
@@ -125,6 +169,28 @@ HT_HD void ht_heart_sample(const ht_net *n, const ht_work *w, int m, real t, rea
     row[HT_HS_PA_P] = p[HT_HC_PA];
     row[HT_HS_SV_P] = p[HT_HC_SV];
     row[HT_HS_ROOT_P] = X->p_root;
+    row[HT_HS_IMP_Q] = w->d_qimp[m];
+    row[HT_HS_ECMO_Q] = w->d_qecmo[m];
+}
+
+/* Step start of member m's devices (as hX0 = hX). */
+HT_HD void ht_devices_step_start(const ht_net *n, ht_work *w, int m)
+{
+    (void)n;
+    w->d_qimp0[m] = w->d_qimp[m];
+    w->d_qecmo0[m] = w->d_qecmo[m];
+}
+
+/* The VA-ECMO return of member m after the stage's cell update (out = a base + b (in + dt
+ * L(in))): the stage's flow enters the tip cell as a mass source b dt Q / dx with ECMO
+ * fraction 1 and no momentum (the return jet's momentum is not carried: docs/devices.md).
+ * Over the two stages the cell gains (dt/2)(Q_0 + Q_1), what the veins lost. */
+HT_HD void ht_ecmo_source_apply(const ht_net *n, ht_state *out, const ht_work *w, int m, real dt, real b)
+{
+    int i = n->dev[m].ecmo_cell;
+    real s = b * dt * w->d_qecmo_s[m] / n->vessel_dx[n->cell_vessel[i]];
+    out->A[i] += s;
+    if (n->tracer) out->C[i] += s * HT_ECMO_TRACER;
 }
 
 /* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,

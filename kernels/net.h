@@ -25,6 +25,7 @@ enum { HT_BC_FLOW = 0, HT_BC_PRESSURE = 1, HT_BC_HEART = 2 };
 struct ht_heart_par_s;
 struct ht_heart_state_s;
 struct ht_heart_lv_link_s;
+struct ht_devices_s;   /* kernels/devices.h */
 enum { HT_OUT_WINDKESSEL = 0, HT_OUT_RESISTANCE = 1, HT_OUT_REFLECTION = 2, HT_OUT_CORONARY = 3 };
 
 typedef struct {
@@ -103,6 +104,9 @@ typedef struct {
      * pressure; no reflection outlets), and heart_par[m] are member m's parameters. */
     int heart;
     const struct ht_heart_par_s *heart_par;   /* [n_members] when heart, else NULL */
+    /* Devices (kernels/devices.h; closed loop only): [n_members] when the members have an
+     * Impella or a VA-ECMO (every member of a stack has the array or none has), else NULL. */
+    const struct ht_devices_s *dev;
 } ht_net;
 
 /* Conserved state: A (m^2), Q (m^3/s), C = A c (m^2, c the ECMO fraction). */
@@ -154,6 +158,12 @@ typedef struct {
     int *h_fail;                   /* the stage's ht_heart_stage_begin code */
     real *drain;                   /* [n_outlets] m^3 the outlet passed to the veins over
                                     * the full dt of the stage */
+    /* devices (kernels/devices.h), per member, closed loop only (0 without the device): */
+    real *d_qimp, *d_qimp0;        /* m^3/s, Impella flow state now / at the step start */
+    real *d_qecmo, *d_qecmo0;      /* m^3/s, ECMO pump flow state now / at the step start */
+    real *d_qimp_s, *d_qvalve_s;   /* m^3/s, the stage's Impella and aortic valve flows */
+    real *d_qecmo_s;               /* m^3/s, the stage's ECMO flow (drained = returned) */
+    real *d_vol_ecmo;              /* m^3 returned into the 1D tree, accumulated */
 } ht_work;
 
 /* The one layout of the real-valued state and work arrays in a single buffer, shared by the
@@ -182,7 +192,7 @@ static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc,
 /* The heart's real-valued per-member and per-outlet work arrays (closed loop), the same way. */
 static inline size_t ht_heart_layout(ht_work *w, real *p, size_t M, size_t no)
 {
-    size_t total = 7 * M + no + 1;
+    size_t total = 15 * M + no + 1;
     if (!p) return total;
     w->h_psv = p; p += M;
     w->h_plv_in = p; p += M;
@@ -191,6 +201,14 @@ static inline size_t ht_heart_layout(ht_work *w, real *p, size_t M, size_t no)
     w->h_proot = p; p += M;
     w->h_plv_ref = p; p += M;
     w->h_plv_ref0 = p; p += M;
+    w->d_qimp = p; p += M;
+    w->d_qimp0 = p; p += M;
+    w->d_qecmo = p; p += M;
+    w->d_qecmo0 = p; p += M;
+    w->d_qimp_s = p; p += M;
+    w->d_qvalve_s = p; p += M;
+    w->d_qecmo_s = p; p += M;
+    w->d_vol_ecmo = p; p += M;
     w->drain = p;
     return total;
 }

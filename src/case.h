@@ -90,6 +90,24 @@ typedef struct {
     int line;
 } ht_site_spec;
 
+/* Mechanical circulatory support (`devices:`; kernels/devices.h, docs/devices.md). Only in a
+ * case with a heart. */
+typedef struct {
+    int impella;               /* 1: an Impella */
+    int impella_model;         /* HT_IMPELLA_25 | _CP | _55 (kernels/impella.h) */
+    int impella_level;         /* P-level 0..9; -1 when a speed is given */
+    double impella_rpm;        /* rpm when given (level -1) */
+    int ecmo;                  /* 1: femoral VA-ECMO */
+    int ecmo_pump;             /* 0: prescribed flow; 1: pump model at ecmo_rpm */
+    double ecmo_flow;          /* m^3/s (prescribed) */
+    double ecmo_rpm;           /* rpm (pump) */
+    int ecmo_vessel;           /* the vessel holding the return cannula tip */
+    double ecmo_x;             /* m from its start */
+    double S_oxy, S_native;    /* oxygen saturation of ECMO and native blood */
+    char file[256];            /* where the section is, for messages after loading */
+    int line;
+} ht_devices_spec;
+
 typedef enum { HT_LIMITER_MINMOD = 0, HT_LIMITER_MC, HT_LIMITER_SUPERBEE, HT_LIMITER_NONE } ht_limiter_kind;
 
 typedef struct {
@@ -145,6 +163,9 @@ typedef struct {
 
     /* the 0D heart (heart.enabled = 0 without a `heart:` section) */
     ht_heart_spec heart;
+
+    /* devices (both flags 0 without a `devices:` section) */
+    ht_devices_spec devices;
 } ht_case;
 
 /* Load a case file (own format, or an openBF network recognised by its `network:` list).

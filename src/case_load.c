@@ -3,6 +3,7 @@
  * message can say where the problem is and what was expected (DESIGN.md section 4). */
 #include "case_internal.h"
 #include "../kernels/heart_presets.h"
+#include "../kernels/impella.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1110,6 +1111,170 @@ static int parse_heart(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
     return 0;
 }
 
+/* The parent of vessel v in the tree (the vessel ending where v starts), or -1. */
+static int parent_vessel(const ht_case *c, int v)
+{
+    for (int u = 0; u < c->n_vessels; ++u)
+        if (c->vessels[u].node_to == c->vessels[v].node_from) return u;
+    return -1;
+}
+
+/* `devices:` (docs/input.md): an Impella and/or a femoral VA-ECMO; needs the heart. */
+static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
+{
+    static const char *const keys[] = {"ecmo", "impella", NULL};
+    static const char *const ek[] = {"flow", "rpm", "return", "drain", "saturation", NULL};
+    static const char *const rk[] = {"vessel", "x", "site", "depth", NULL};
+    static const char *const sk[] = {"oxygenator", "native", NULL};
+    static const char *const ik[] = {"model", "level", "rpm", NULL};
+    const yt_node *d = yt_get(root, "devices");
+    ht_devices_spec *ds = &c->devices;
+    int rc;
+    ds->S_oxy = 1.0;
+    ds->S_native = 0.7;
+    if (!d) return 0;
+    if ((rc = ht_expect_map(d, "devices", "the devices section {ecmo, impella}", err)) ||
+        (rc = ht_check_keys(d, "devices", keys, err)))
+        return rc;
+    if (!c->heart.enabled)
+        return ht_fail(err, d->file, yt_key_line(root, "devices"), "devices",
+                       "devices need a heart: add a heart section (the Impella pumps from its LV, the ECMO drains "
+                       "its systemic veins)");
+    snprintf(ds->file, sizeof ds->file, "%s", d->file);
+    ds->line = yt_key_line(root, "devices");
+    const yt_node *im = yt_get(d, "impella");
+    if (im) {
+        if ((rc = ht_expect_map(im, "devices.impella", "the Impella {model: 2.5|CP|5.5, level: P1..P9 or rpm}", err)) ||
+            (rc = ht_check_keys(im, "devices.impella", ik, err)))
+            return rc;
+        ds->impella = 1;
+        const yt_node *mn = yt_get(im, "model");
+        if (!mn) return ht_fail_at(err, im, "devices.impella.model", "missing: expected 2.5, CP or 5.5");
+        if (mn->kind == YT_SCALAR && !strcmp(mn->text, "2.5")) ds->impella_model = HT_IMPELLA_25;
+        else if (mn->kind == YT_SCALAR && (!strcmp(mn->text, "CP") || !strcmp(mn->text, "cp")))
+            ds->impella_model = HT_IMPELLA_CP;
+        else if (mn->kind == YT_SCALAR && !strcmp(mn->text, "5.5")) ds->impella_model = HT_IMPELLA_55;
+        else {
+            char f[96];
+            found_text(mn, f, sizeof f);
+            return ht_fail_at(err, mn, "devices.impella.model", "expected 2.5, CP or 5.5, found %s", f);
+        }
+        const yt_node *ln = yt_get(im, "level"), *rn = yt_get(im, "rpm");
+        if ((ln != NULL) == (rn != NULL))
+            return ht_fail_at(err, ln ? ln : im, "devices.impella.level",
+                              "give either level (P1..P9) or rpm, exactly one");
+        ds->impella_level = -1;
+        if (ln) {
+            const char *t = ln->kind == YT_SCALAR ? ln->text : "";
+            if (t[0] == 'P' || t[0] == 'p') t++;
+            if (t[0] == '-') t++;
+            char *end = NULL;
+            double v = strtod(t, &end);
+            if (!t[0] || !end || *end || v != floor(v) || v < 1 || v > 9) {
+                char f[96];
+                found_text(ln, f, sizeof f);
+                return ht_fail_at(err, ln, "devices.impella.level", "expected a P-level P1..P9 (or 1..9), found %s", f);
+            }
+            ds->impella_level = (int)v;
+        } else {
+            if ((rc = ht_node_quantity(rn, "devices.impella.rpm", "dimensionless", HT_POSITIVE, &ds->impella_rpm, err)))
+                return rc;
+            if (ds->impella_rpm > 60000)
+                return ht_fail_at(err, rn, "devices.impella.rpm", "expected a speed in (0, 60000] rpm, found %g",
+                                  ds->impella_rpm);
+        }
+    }
+    const yt_node *e = yt_get(d, "ecmo");
+    if (e) {
+        if ((rc = ht_expect_map(e, "devices.ecmo", "the VA-ECMO {flow or rpm, return: {vessel, x}, ...}", err)) ||
+            (rc = ht_check_keys(e, "devices.ecmo", ek, err)))
+            return rc;
+        ds->ecmo = 1;
+        const yt_node *fn = yt_get(e, "flow"), *pn = yt_get(e, "rpm");
+        if ((fn != NULL) == (pn != NULL))
+            return ht_fail_at(err, fn ? fn : e, "devices.ecmo.flow",
+                              "give either flow (prescribed, e.g. 4 L/min) or rpm (pump model), exactly one");
+        if (fn) {
+            if ((rc = ht_node_quantity(fn, "devices.ecmo.flow", "flow", HT_NONNEGATIVE, &ds->ecmo_flow, err))) return rc;
+            if (ds->ecmo_flow > 10 * HT_LPM)
+                return ht_fail_at(err, fn, "devices.ecmo.flow", "expected a flow in [0, 10] L/min, found %g L/min",
+                                  ds->ecmo_flow / HT_LPM);
+        } else {
+            ds->ecmo_pump = 1;
+            if ((rc = ht_node_quantity(pn, "devices.ecmo.rpm", "dimensionless", HT_NONNEGATIVE, &ds->ecmo_rpm, err)))
+                return rc;
+            if (ds->ecmo_rpm > 5000)
+                return ht_fail_at(err, pn, "devices.ecmo.rpm", "expected a speed in [0, 5000] rpm, found %g",
+                                  ds->ecmo_rpm);
+        }
+        const yt_node *dn = yt_get(e, "drain");
+        if (dn && !(dn->kind == YT_SCALAR && !strcmp(dn->text, "systemic veins"))) {
+            char f[96];
+            found_text(dn, f, sizeof f);
+            return ht_fail_at(err, dn, "devices.ecmo.drain", "expected systemic veins (the only drainage site), found %s",
+                              f);
+        }
+        const yt_node *sn = yt_get(e, "saturation");
+        if (sn) {
+            if ((rc = ht_expect_map(sn, "devices.ecmo.saturation", "{oxygenator, native} fractions", err)) ||
+                (rc = ht_check_keys(sn, "devices.ecmo.saturation", sk, err)) ||
+                (rc = ht_get_quantity(sn, "devices.ecmo.saturation", "oxygenator", "dimensionless", HT_NONNEGATIVE,
+                                      1.0, &ds->S_oxy, NULL, err)) ||
+                (rc = ht_get_quantity(sn, "devices.ecmo.saturation", "native", "dimensionless", HT_NONNEGATIVE, 0.7,
+                                      &ds->S_native, NULL, err)))
+                return rc;
+            if (ds->S_oxy > 1 || ds->S_native > 1)
+                return ht_fail_at(err, sn, "devices.ecmo.saturation", "expected saturations in [0, 1], found %g, %g",
+                                  ds->S_oxy, ds->S_native);
+        }
+        const yt_node *rt = yt_get(e, "return");
+        if (!rt)
+            return ht_fail_at(err, e, "devices.ecmo.return",
+                              "missing: the return cannula tip {vessel, x} or {site, depth}");
+        if ((rc = ht_expect_map(rt, "devices.ecmo.return", "the return cannula tip {vessel, x} or {site, depth}", err)) ||
+            (rc = ht_check_keys(rt, "devices.ecmo.return", rk, err)))
+            return rc;
+        const yt_node *vn = yt_get(rt, "vessel"), *stn = yt_get(rt, "site");
+        if ((vn != NULL) == (stn != NULL))
+            return ht_fail_at(err, rt, "devices.ecmo.return.vessel", "give either vessel (with x) or site (with depth)");
+        if (vn) {
+            if (yt_get(rt, "depth"))
+                return ht_fail_at(err, yt_get(rt, "depth"), "devices.ecmo.return.depth",
+                                  "depth goes with site; with vessel give x");
+            if ((rc = vessel_ref(c, vn, "devices.ecmo.return.vessel", &ds->ecmo_vessel, err)) ||
+                (rc = ht_get_required(rt, "devices.ecmo.return", "x", "length", HT_NONNEGATIVE, &ds->ecmo_x, err)))
+                return rc;
+            double L = c->vessels[ds->ecmo_vessel].length;
+            if (ds->ecmo_x > L)
+                return ht_fail_at(err, yt_get(rt, "x"), "devices.ecmo.return.x",
+                                  "expected a position in [0, %g cm] (the length of '%s'), found %g cm", 100 * L,
+                                  c->vessels[ds->ecmo_vessel].name, 100 * ds->ecmo_x);
+        } else {
+            if (yt_get(rt, "x"))
+                return ht_fail_at(err, yt_get(rt, "x"), "devices.ecmo.return.x", "x goes with vessel; with site give depth");
+            if ((rc = site_ref(c, stn, "devices.ecmo.return.site", &ds->ecmo_vessel, err))) return rc;
+            int k = ds->ecmo_vessel;
+            int v = c->sites[k].vessel;
+            double x = c->sites[k].x, depth;
+            if ((rc = ht_get_quantity(rt, "devices.ecmo.return", "depth", "length", HT_NONNEGATIVE, 0, &depth, NULL, err)))
+                return rc;
+            /* from the site toward the aorta: up the tree by `depth` */
+            while (depth > x) {
+                int u = parent_vessel(c, v);
+                if (u < 0)
+                    return ht_fail_at(err, yt_get(rt, "depth"), "devices.ecmo.return.depth",
+                                      "reaches past the root of the tree (%g cm left)", 100 * (depth - x));
+                depth -= x;
+                v = u;
+                x = c->vessels[u].length;
+            }
+            ds->ecmo_vessel = v;
+            ds->ecmo_x = x - depth;
+        }
+    }
+    return 0;
+}
+
 static int parse_inlets(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
 {
     const yt_node *in = yt_get(root, "inlet");
@@ -1493,7 +1658,7 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     /* `ensemble` is read by ensemble.c, which loads each member through here: ignored */
     static const char *const keys[] = {"name", "description", "mesh", "vessels", "reference_pressure",
                                        "wall_viscosity", "blood", "inlet", "outlets", "numerics", "run",
-                                       "output", "ensemble", "sites", "heart", NULL};
+                                       "output", "ensemble", "sites", "heart", "devices", NULL};
     static const char *const mesh_keys[] = {"name", "description", "reference_pressure", "wall_viscosity",
                                             "vessels", "sites", NULL};
     const yt_node *root = cd->root;
@@ -1553,10 +1718,13 @@ static int load_own(ctx *x, const yt_doc *cd, const char *const *sets, int n_set
     }
     if ((rc = parse_vessels(vessels, vessel_owner, p_ref, phi, c, err)) ||
         (rc = parse_sites(yt_get(vessel_owner, "sites"), c, err)) || (rc = parse_blood(root, c, err)) ||
-        (rc = parse_heart(x, root, c, err)) || (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
+        (rc = parse_heart(x, root, c, err)) || (rc = parse_devices(root, c, err)) ||
+        (rc = parse_inlets(x, root, c, err)) || (rc = parse_outlets(x, root, c, err)) ||
         (rc = parse_numerics(x, root, c, err)) || (rc = parse_run(x, root, c, err)) ||
         (rc = parse_output(root, c, err)))
         goto done;
+    /* a VA-ECMO needs the ECMO fraction */
+    if (c->devices.ecmo) c->tracer = 1;
     static const ht_key_words words = {"vessels", "from", "to", "inlet", "outlets.NAME"};
     if ((rc = ht_case_check_network(c, &words, x->inlet_at, x->outlet_at, err))) goto done;
     rc = finish_run(x, c, err);

@@ -1,5 +1,6 @@
 #include "driver.h"
 #include "heart_metrics.h"
+#include "watershed_metrics.h"
 #include "heart_presets.h"
 #include "heart_stage.h"
 #include "network.h"
@@ -200,7 +201,7 @@ static void periodicity_sample(periodicity *pr, long k, const double *p, int max
 }
 
 typedef struct {
-    double *p, *q, *a, *u, *c;
+    double *p, *q, *a, *u, *c, *sat;
 } host_fields;
 
 /* Member m's fields from the (stacked) state, in its local cell order. */
@@ -215,6 +216,11 @@ static void fields_from_state(const ht_solver *s, int m, host_fields *f)
         f->a[j] = s->U.A[i];
         f->u[j] = s->U.Q[i] / s->U.A[i];
         f->c[j] = s->U.C[i] / s->U.A[i];
+    }
+    /* with a VA-ECMO: S = c S_oxy + (1 - c) S_native (ecmo.h) */
+    if (n->dev && n->dev[m].ecmo) {
+        const ht_ecmo *E = &n->dev[m].ecmo_par;
+        for (int j = 0; j < n->m_cells; ++j) f->sat[j] = ht_saturation_mix(f->c[j], E->S_oxy, E->S_native);
     }
 }
 
@@ -247,6 +253,7 @@ typedef struct {
     double v0;                  /* m^3 stored at t = 0 */
     double vtot0;               /* m^3, the whole system at t = 0 (ht_solver_total_volume) */
     ht_heart_metrics hm;        /* per-beat metrics (runs with a heart) */
+    ht_ws_metrics ws;           /* per-beat watershed metrics (runs with a VA-ECMO) */
     int done;                   /* failed or could not write: no more output */
     ht_member_result *res;
 } member;
@@ -269,9 +276,18 @@ static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
     d.x = nw->x;
     d.vessel_names = nw->vessel_names;
     d.tracer = c->tracer;
+    d.saturation = c->tracer && c->devices.ecmo;
     d.n_probes = n->n_probes;
     d.probe_names = nw->probe_names;
     d.heart = n->heart;
+    if (n->heart) {
+        const ht_chamber *lv = &n->heart_par[0].lv; /* the member's own network: one member */
+        d.heart_lv[0] = lv->Ees;
+        d.heart_lv[1] = lv->V0;
+        d.heart_lv[2] = lv->Emin;
+        d.heart_lv[3] = lv->P0;
+        d.heart_lv[4] = lv->lambda;
+    }
     d.config_text = c->config_text ? c->config_text : "";
     d.case_name = c->name;
     d.version = HT_VERSION;
@@ -370,6 +386,16 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
             r->edv_change = last[HT_CYC_EDV_CHANGE];
             r->esv_change = last[HT_CYC_ESV_CHANGE];
         }
+        const ht_ws_metrics *ws = &mb->ws;
+        if (ws->on && ws->n_rows > 0) {
+            const char *wunits[HT_WS_NFIX + HT_WS_MAXBR] = {"1", "s", "m", "m", "m", "1"};
+            for (int k = HT_WS_NFIX; k < ws->n_cols; ++k) wunits[k] = "1";
+            if (ht_output_table(mb->out, "/metrics/watershed", ws->n_rows, ws->n_cols,
+                                (const char *const *)ws->col_names, wunits, ws->rows, msg, sizeof msg) ||
+                ht_output_strings(mb->out, "/metrics/watershed/front_vessel", ws->n_rows, ws->front_vessel, msg,
+                                  sizeof msg))
+                fprintf(stderr, "hemotree: writing output: %s\n", msg);
+        }
     } else {
         const char *names[] = {"stored_start", "stored_end", "inflow", "outflow", "imbalance"};
         const char *units[] = {"m^3", "m^3", "m^3", "m^3", "m^3"};
@@ -434,8 +460,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     int mc = n->m_cells, np = n->m_probes;
     ht_solver s;
     member *mbs = calloc((size_t)M, sizeof *mbs);
-    double *fbuf = calloc((size_t)(5 * mc), sizeof(double));
-    host_fields f = {fbuf, fbuf + mc, fbuf + 2 * mc, fbuf + 3 * mc, fbuf + 4 * mc};
+    double *fbuf = calloc((size_t)(6 * mc), sizeof(double));
+    host_fields f = {fbuf, fbuf + mc, fbuf + 2 * mc, fbuf + 3 * mc, fbuf + 4 * mc, fbuf + 5 * mc};
     int max_rows = sc.cycles + (int)(sc.t_end / (sc.period > 0 ? sc.period : 1)) + 2;
     if (ht_solver_init(&s, nw)) {
         free(mbs);
@@ -452,6 +478,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         mbs[m].res = &res[m];
         if (periodicity_init(&mbs[m].pr, nws[m], sc.per_cycle > 0 ? sc.per_cycle : 1, max_rows)) goto oom;
         if (n->heart) ht_heart_metrics_init(&mbs[m].hm, n->heart_par[m].T, n->heart_par[m].lv.V0);
+        if (n->heart && ht_ws_init(&mbs[m].ws, cases[m], nws[m], n->heart_par[m].T)) goto oom;
     }
     if (o->backend != HT_BACKEND_CPU) {
         char berr[512];
@@ -484,7 +511,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         mb->v0 = ht_solver_volume(&s, m);
         mb->vtot0 = ht_solver_total_volume(&s, m);
         fields_from_state(&s, m, &f);
-        if (ht_output_fields(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
+        if (mb->ws.on) ht_ws_sample(&mb->ws, 0.0, f.q, f.c);
+        if (ht_output_fields_sat(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, f.sat, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "writing output: %s", msg);
             member_fail(mb, o->member_base + m, M, 1, full, NULL);
@@ -545,7 +573,13 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 ht_heart_metrics_volumes(&mb->hm, t_stop, vin, vcor);
             }
             fields_from_state(&s, m, &f);
-            if (ht_output_fields(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, msg, sizeof msg)) {
+            if (mb->ws.on && ht_ws_sample(&mb->ws, t_stop, f.q, f.c)) {
+                member_fail(mb, o->member_base + m, M, 1, "out of memory for the watershed metrics", NULL);
+                --live;
+                continue;
+            }
+            if (ht_output_fields_sat(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, f.sat, msg,
+                                     sizeof msg)) {
                 char full[1100];
                 snprintf(full, sizeof full, "writing output: %s", msg);
                 member_fail(mb, o->member_base + m, M, 1, full, NULL);
@@ -594,6 +628,7 @@ done:
         }
         periodicity_free(&mbs[m].pr);
         ht_heart_metrics_free(&mbs[m].hm);
+        ht_ws_free(&mbs[m].ws);
     }
     free(mbs);
     free(fbuf);

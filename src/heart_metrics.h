@@ -30,6 +30,8 @@ enum {
     HT_CYC_CORONARY,     /* m^3/s, mean total coronary outflow (0 without coronary outlets) */
     HT_CYC_EDV_CHANGE,   /* 1, |EDV - EDV of the previous beat| / EDV (NaN for the first) */
     HT_CYC_ESV_CHANGE,   /* 1, the same for ESV */
+    HT_CYC_IMPELLA_Q,    /* m^3/s, mean Impella flow over the beat (0 without one) */
+    HT_CYC_ECMO_Q,       /* m^3/s, mean VA-ECMO flow over the beat (0 without one) */
     HT_CYC_NCOL
 };
 
@@ -43,6 +45,7 @@ typedef struct {
     double t0, edv, edp;          /* its start */
     double t_prev, p_prev, v_prev, r_prev;
     double vmin, p_vmin, sw, map_int, rmin, rmax, open;
+    double imp_int, ecmo_int, qi_prev, qe_prev; /* device flow integrals over the beat */
     double vin_prev, vcor_prev;   /* cumulative volumes at the last beat start */
     size_t n_rows, cap;
     double *rows;                 /* [n_rows][HT_CYC_NCOL] */

@@ -120,6 +120,7 @@ static void bind_arrays(ht_network *nw)
     n->probe_w = nw->probe_w;
     n->heart_par = nw->heart_par;
     n->heart = nw->heart_par != NULL;
+    n->dev = nw->dev;
 }
 
 /* The heart of a case: the preset, then the case's overrides (docs/input.md, heart:). The
@@ -231,6 +232,30 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
             snprintf(err->msg, sizeof err->msg, "%s:%d: key 'heart': a case with a heart has exactly one inlet, the heart",
                      c->heart.file, c->heart.line);
             goto fail;
+        }
+    }
+    /* devices (docs/devices.md): presets, the P-level's speed, the tip cell */
+    if (c->heart.enabled && (c->devices.impella || c->devices.ecmo)) {
+        const ht_devices_spec *ds = &c->devices;
+        ALLOC(nw->dev, 1);
+        ht_devices *D = nw->dev;
+        if (ds->impella) {
+            D->impella = 1;
+            ht_impella_preset(&D->imp, ds->impella_model);
+            D->imp_rpm = ds->impella_level >= 0 ? ht_impella_rpm(&D->imp, ds->impella_level) : ds->impella_rpm;
+        }
+        if (ds->ecmo) {
+            D->ecmo = 1;
+            ht_ecmo_preset(&D->ecmo_par);
+            if (ds->ecmo_pump) D->ecmo_par.rpm = ds->ecmo_rpm;
+            else ht_ecmo_set_prescribed(&D->ecmo_par, ds->ecmo_flow / HT_LPM);
+            D->ecmo_par.dpc = HT_DPC_NONE;
+            D->ecmo_par.S_oxy = ds->S_oxy;
+            D->ecmo_par.S_native = ds->S_native;
+            int v = ds->ecmo_vessel, j = (int)floor(ds->ecmo_x / nw->vessel_dx[v]);
+            if (j > nw->vessel_n[v] - 1) j = nw->vessel_n[v] - 1;
+            if (j < 0) j = 0;
+            D->ecmo_cell = nw->vessel_first[v] + j;
         }
     }
     double p_sv0 = nw->heart_par ? ht_heart_venous_pressure(nw->heart_par, nw->heart_init) : 0;
@@ -455,6 +480,7 @@ void ht_network_free(ht_network *nw)
     free(nw->pc_init);
     free(nw->pcim_init);
     free(nw->heart_par);
+    free(nw->dev);
     free(nw->heart_init);
     memset(nw, 0, sizeof *nw);
 }
@@ -483,6 +509,7 @@ static const char *shape_differs(const ht_net *a, const ht_net *b)
         return "different blood or numerics settings";
     if ((a->Gamma == NULL) != (b->Gamma == NULL)) return "viscoelastic walls in one and not the other";
     if (a->heart != b->heart) return "a heart in one and not the other";
+    if ((a->dev != NULL) != (b->dev != NULL)) return "devices in one and not the other";
     for (int v = 0; v < a->n_vessels; ++v)
         if (a->vessel_n[v] != b->vessel_n[v]) return "different cell counts";
     for (int k = 0; k < a->n_inlets; ++k)
@@ -545,6 +572,7 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
         SALLOC(out->heart_par, 1);
         SALLOC(out->heart_init, 1);
     }
+    if (mem[0]->dev) SALLOC(out->dev, 1);
 #undef SALLOC
     for (int m = 0; m < M; ++m) {
         const ht_network *s = mem[m];
@@ -589,6 +617,10 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
         if (a->heart) {
             out->heart_par[m] = s->heart_par[0];
             out->heart_init[m] = s->heart_init[0];
+        }
+        if (out->dev) {
+            out->dev[m] = s->dev[0];
+            if (out->dev[m].ecmo) out->dev[m].ecmo_cell += oc;
         }
     }
     out->junc_off[M * nj] = M * ne;

@@ -5,6 +5,7 @@
 #include "case.h"
 #include "net.h"
 #include "circulation.h"
+#include "devices.h"
 
 typedef struct {
     ht_net net;                 /* pointers below, viewed const by the kernels */
@@ -34,6 +35,7 @@ typedef struct {
     /* closed loop (case heart:): NULL without a heart */
     ht_heart_par *heart_par;    /* [n_members] */
     ht_heart_state *heart_init; /* [n_members] initial 0D state */
+    ht_devices *dev;            /* [n_members] (case devices:), else NULL */
 } ht_network;
 
 /* Returns 0, or 2 with a message in err (an input the loader let through but that cannot

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define N_FIELDS_MAX 5
+#define N_FIELDS_MAX 6
 #define DEFLATE_LEVEL 1            /* level 1 gives most of the gain of 9 on float data */
 /* Field chunks: [rows, all cells]. Every flush recompresses the chunk being filled, so a
  * chunk holds as few output times as still compress well (CHUNK_BYTES_MIN, at most
@@ -28,20 +28,20 @@
 #define XDMF_MIN_WALL_S 10.0
 
 static const char *const field_name[N_FIELDS_MAX] = {"pressure", "flow", "area", "velocity",
-                                                     "ecmo_fraction"};
-static const char *const field_unit[N_FIELDS_MAX] = {"Pa", "m^3/s", "m^2", "m/s", "1"};
+                                                     "ecmo_fraction", "saturation"};
+static const char *const field_unit[N_FIELDS_MAX] = {"Pa", "m^3/s", "m^2", "m/s", "1", "1"};
 static const char *const probe_var[4] = {"time", "pressure", "flow", "area"};
 static const char *const probe_unit[4] = {"s", "Pa", "m^3/s", "m^2"};
 /* top-level names the writer owns; ht_output_table must not replace them */
 static const char *const reserved[] = {"time", "fields", "mesh", "probes", "config", "xdmf", "heart"};
 /* /heart/<name>: the columns of ht_output_heart's rows (kernels/heart_stage.h order) after time */
-#define HEART_COLS 13
+#define HEART_COLS 15
 static const char *const heart_var[HEART_COLS] = {
     "time", "lv_pressure", "lv_volume", "la_pressure", "aortic_valve_flow", "mitral_valve_flow",
     "aortic_valve_state", "rv_pressure", "rv_volume", "ra_pressure", "pa_pressure", "sv_pressure",
-    "root_pressure"};
+    "root_pressure", "impella_flow", "ecmo_flow"};
 static const char *const heart_unit[HEART_COLS] = {"s", "Pa", "m^3", "Pa", "m^3/s", "m^3/s", "1",
-                                                   "Pa", "m^3", "Pa", "Pa", "Pa", "Pa"};
+                                                   "Pa", "m^3", "Pa", "Pa", "Pa", "Pa", "m^3/s", "m^3/s"};
 
 struct ht_output {
     hid_t file, str_t;
@@ -49,6 +49,7 @@ struct ht_output {
     hid_t (*probe_d)[4];
     hid_t heart_d[HEART_COLS];    /* /heart/<var>, when the run has a heart */
     int heart;
+    double heart_lv[5];           /* LV Ees, V0, Emin, P0, lambda: attributes of /heart */
     hsize_t heart_n;
     char **probe_names;
     hsize_t *probe_n;
@@ -248,6 +249,33 @@ static int put_attr_strs(ht_output *o, hid_t obj, const char *objpath, const cha
     }
     rc = closeh(o, &a, objpath, rc);
     return closeh(o, &sp, objpath, rc);
+}
+
+/* Scalar double attribute. */
+static int put_attr_num(ht_output *o, hid_t obj, const char *objpath, const char *name, double value)
+{
+    hid_t sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    int rc = 0;
+    if ((sp = H5Screate(H5S_SCALAR)) < 0) {
+        rc = h5err(o, objpath, "H5Screate");
+    } else if ((a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        rc = h5err(o, objpath, "H5Acreate2");
+    } else if (H5Awrite(a, H5T_NATIVE_DOUBLE, &value) < 0) {
+        rc = h5err(o, objpath, "H5Awrite");
+    }
+    rc = closeh(o, &a, objpath, rc);
+    return closeh(o, &sp, objpath, rc);
+}
+
+/* The LV's pressure-volume relation parameters on /heart (SI; names say which). */
+static int heart_attrs(ht_output *o)
+{
+    static const char *const names[5] = {"lv_Ees", "lv_V0", "lv_Emin", "lv_P0", "lv_lambda"};
+    hid_t g = H5Gopen2(o->file, "/heart", H5P_DEFAULT);
+    if (g < 0) return h5err(o, "/heart", "H5Gopen2");
+    int rc = 0;
+    for (int k = 0; k < 5 && !rc; ++k) rc = put_attr_num(o, g, "/heart", names[k], o->heart_lv[k]);
+    return closeh(o, &g, "/heart", rc);
 }
 
 static int put_units(ht_output *o, hid_t d, const char *path, const char *units)
@@ -701,6 +729,7 @@ static int create_series(ht_output *o, const ht_output_desc *d)
     hsize_t pchunk = PROBE_CHUNK;
     if (!rc && o->heart) {
         rc = mk_group(o, "/heart", 1);
+        if (!rc) rc = heart_attrs(o);
         for (int v = 0; !rc && v < HEART_COLS; ++v) {
             char path[64];
             snprintf(path, sizeof path, "/heart/%s", heart_var[v]);
@@ -770,9 +799,10 @@ int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t e
     for (int j = 0; j < N_FIELDS_MAX; ++j) o->field_d[j] = H5I_INVALID_HID;
     for (int j = 0; j < HEART_COLS; ++j) o->heart_d[j] = H5I_INVALID_HID;
     o->heart = d->heart;
+    memcpy(o->heart_lv, d->heart_lv, sizeof o->heart_lv);
     o->n_cells = d->n_cells;
     o->n_points = d->n_points;
-    o->n_fields = d->tracer ? 5 : 4;
+    o->n_fields = d->tracer ? (d->saturation ? 6 : 5) : 4;
     o->flush_seconds = d->flush_seconds;
     o->path = dupstr(d->path);
     o->xdmf_path = xdmf_path_for(d->path);
@@ -875,7 +905,17 @@ int ht_output_fields(ht_output *o, double t, const double *p, const double *q, c
         if (err && errlen) snprintf(err, errlen, "output: not open");
         return -1;
     }
-    const double *const v[N_FIELDS_MAX] = {p, q, a, u, c};
+    return ht_output_fields_sat(o, t, p, q, a, u, c, NULL, err, errlen);
+}
+
+int ht_output_fields_sat(ht_output *o, double t, const double *p, const double *q, const double *a,
+                         const double *u, const double *c, const double *sat, char *err, size_t errlen)
+{
+    if (!o) {
+        if (err && errlen) snprintf(err, errlen, "output: not open");
+        return -1;
+    }
+    const double *const v[N_FIELDS_MAX] = {p, q, a, u, c, sat};
     quiet qs = quiet_on(o, err, errlen);
     int rc = fields_impl(o, t, v);
     quiet_off(o, qs);
@@ -1124,6 +1164,19 @@ int ht_output_attr(ht_output *o, const char *name, const char *value)
     }
     /* the status of a failed run must reach the disk before anything else goes wrong */
     if (!rc) rc = flush(o);
+    quiet_off(o, qs);
+    return rc;
+}
+
+int ht_output_strings(ht_output *o, const char *path, size_t n, const char *const *v, char *err, size_t errlen)
+{
+    if (!o) {
+        if (err && errlen) snprintf(err, errlen, "output: not open");
+        return -1;
+    }
+    quiet qs = quiet_on(o, err, errlen);
+    hsize_t dims[1] = {(hsize_t)n};
+    int rc = put_dset(o, path, o->str_t, o->str_t, 1, dims, v, "1");
     quiet_off(o, qs);
     return rc;
 }

@@ -45,9 +45,13 @@ typedef struct {
     const double *x;                /* [n_cells] m, cell centre from vessel start */
     const char *const *vessel_names;/* [n_vessels] */
     int tracer;                     /* also write /fields/ecmo_fraction */
+    int saturation;                 /* with tracer: also /fields/saturation (ht_output_fields_sat) */
     int n_probes;
     const char *const *probe_names; /* [n_probes] */
     int heart;                      /* the run has a 0D heart: create /heart (ht_output_heart) */
+    double heart_lv[5];             /* its LV: Ees (Pa/m^3), V0 (m^3), Emin (Pa/m^3), P0 (Pa),
+                                     * lambda (1/m^3), attributes lv_* of /heart (the ESPVR and
+                                     * EDPVR that PV-loop plots draw) */
     const char *config_text;        /* resolved input */
     const char *case_name;
     const char *version, *git_hash;
@@ -65,6 +69,10 @@ int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t e
 int ht_output_fields(ht_output *o, double t, const double *p, const double *q,
                      const double *a, const double *u, const double *c,
                      char *err, size_t errlen);
+/* The same with the oxygen saturation sat [n_cells] (desc.saturation; NULL otherwise). */
+int ht_output_fields_sat(ht_output *o, double t, const double *p, const double *q,
+                         const double *a, const double *u, const double *c, const double *sat,
+                         char *err, size_t errlen);
 
 /* Append n samples to /probes/<name>/{time,pressure,flow,area}; n = 0 does nothing. */
 int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const double *p,
@@ -72,8 +80,8 @@ int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const do
 
 /* Append n samples of the 0D heart to /heart/{time, lv_pressure, lv_volume, la_pressure,
  * aortic_valve_flow, mitral_valve_flow, aortic_valve_state, rv_pressure, rv_volume,
- * ra_pressure, pa_pressure, sv_pressure, root_pressure} (SI: s, Pa, m^3, m^3/s, 1): t [n],
- * rows [n][12] in that order after the time (kernels/heart_stage.h, HT_HS_*). Only for an
+ * ra_pressure, pa_pressure, sv_pressure, root_pressure, impella_flow, ecmo_flow} (SI: s, Pa,
+ * m^3, m^3/s, 1): t [n], rows [n][14] in that order after the time (kernels/heart_stage.h, HT_HS_*). Only for an
  * output opened with heart = 1; n = 0 does nothing. */
 int ht_output_heart(ht_output *o, size_t n, const double *t, const double *rows, char *err, size_t errlen);
 
@@ -84,6 +92,9 @@ int ht_output_heart(ht_output *o, size_t n, const double *t, const double *rows,
 int ht_output_table(ht_output *o, const char *path, size_t n_rows, int n_cols,
                     const char *const *names, const char *const *units, const double *data,
                     char *err, size_t errlen);
+
+/* Write a 1D dataset of n strings at `path` (its group must exist, e.g. a table's). */
+int ht_output_strings(ht_output *o, const char *path, size_t n, const char *const *v, char *err, size_t errlen);
 
 /* Set (replace) a string attribute on the root (e.g. status = "failed: ..."), flushed. */
 int ht_output_attr(ht_output *o, const char *name, const char *value);

@@ -27,3 +27,26 @@ endforeach()
 # cases/heart/*.yaml are generated from cases/benchmarks/adan56.yaml by tools/make_heart_cases.py
 add_test(NAME heart_cases_generated COMMAND ${HT_PY} ${CMAKE_SOURCE_DIR}/tools/make_heart_cases.py --check)
 set_tests_properties(heart_cases_generated PROPERTIES LABELS "python;benchmark" TIMEOUT 60)
+# The devices coupled to the closed loop (kernels/devices.h): volume with an ECMO return and
+# an Impella over 20 beats, the ECMO fraction, the root flow with the valve shut, a stacked
+# ensemble bitwise equal to its single runs.
+ht_c_test(test_devices_coupled)
+add_test(NAME test_devices_coupled COMMAND test_devices_coupled)
+set_tests_properties(test_devices_coupled PROPERTIES LABELS "verification")
+# Devices on ADAN56 (cases/ecmella/): shock, VA-ECMO 4 L/min, Impella CP P-8 and ECMELLA for
+# 3 beats each, then the qualitative targets of the research note section 5.2
+# (tests/check_devices.py: ECMO raises LVEDP, ESV and MAP; the Impella unloads; ECMELLA
+# unloads against ECMO alone and moves the watershed distally).
+foreach(dc shock ecmo-4 impella-cp-p8 ecmella)
+  add_test(NAME devices_run_${dc}
+           COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/cases/ecmella/${dc}.yaml --cycles 3
+                   -o ${HT_HEART_OUT}/dev-${dc}.h5 --quiet)
+  set_tests_properties(devices_run_${dc} PROPERTIES LABELS "benchmark" FIXTURES_SETUP devices_runs TIMEOUT 1800)
+endforeach()
+add_test(NAME devices_targets
+         COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_devices.py ${HT_HEART_OUT}/dev-shock.h5
+                 ${HT_HEART_OUT}/dev-ecmo-4.h5 ${HT_HEART_OUT}/dev-impella-cp-p8.h5 ${HT_HEART_OUT}/dev-ecmella.h5)
+set_tests_properties(devices_targets PROPERTIES LABELS "benchmark;python" FIXTURES_REQUIRED devices_runs)
+# cases/ecmella/*.yaml are generated from cases/heart/cardiogenic-shock.yaml by tools/make_device_cases.py
+add_test(NAME device_cases_generated COMMAND ${HT_PY} ${CMAKE_SOURCE_DIR}/tools/make_device_cases.py --check)
+set_tests_properties(device_cases_generated PROPERTIES LABELS "python;benchmark" TIMEOUT 60)

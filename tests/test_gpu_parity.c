@@ -458,8 +458,9 @@ out_members:
 }
 
 /* A small tree driven by the healthy heart (the network of test_heart_coupled.c with a third,
- * coronary branch), LV Ees ees (Pa/m^3; <= 0: the preset's). */
-static int heart_build(double ees, ht_case *cp, ht_network *nw)
+ * coronary branch), LV Ees ees (Pa/m^3; <= 0: the preset's); with ecmo_lpm >= 0 a VA-ECMO
+ * returning that flow into the right branch, with level > 0 an Impella CP at that P-level. */
+static int heart_build(double ees, double ecmo_lpm, int level, ht_case *cp, ht_network *nw)
 {
     ht_case c = tu_case(4, 5, 1, 3, 2);
     c.rho = 1060;
@@ -491,6 +492,20 @@ static int heart_build(double ees, ht_case *cp, ht_network *nw)
     c.outlets[2].pim.scale = 0.75;
     add_probe(&c, 0, "root", 0, 0.0);
     add_probe(&c, 1, "coronary_mid", 3, 0.03);
+    if (ecmo_lpm >= 0) {
+        c.devices.ecmo = 1;
+        c.devices.ecmo_flow = ecmo_lpm * HT_LPM;
+        c.devices.ecmo_vessel = 2;
+        c.devices.ecmo_x = 0.03;
+        c.devices.S_oxy = 1;
+        c.devices.S_native = 0.7;
+        c.tracer = 1;
+    }
+    if (level > 0) {
+        c.devices.impella = 1;
+        c.devices.impella_model = HT_IMPELLA_CP;
+        c.devices.impella_level = level;
+    }
     *cp = c;
     return tu_build(cp, nw);
 }
@@ -499,7 +514,7 @@ static int heart_case(void)
 {
     ht_case c;
     ht_network nw;
-    if (heart_build(0, &c, &nw)) return 1;
+    if (heart_build(0, -1, 0, &c, &nw)) return 1;
     CHECK(nw.net.heart == 1 && nw.net.inlets[0].kind == HT_BC_HEART, "no heart in the network");
     run_case("heart (closed loop, MC, CFL 0.9, coronary P_im from the LV)", &nw, 0.04, 40, TOL, 1, 0);
     ht_network_free(&nw);
@@ -516,7 +531,7 @@ static int heart_case(void)
     char msg[512];
     int built = 0;
     for (; built < M; ++built) {
-        if (heart_build(ees[built], &cm[built], &nm[built])) break;
+        if (heart_build(ees[built], -1, 0, &cm[built], &nm[built])) break;
         mem[built] = &nm[built];
     }
     if (built == M) {
@@ -562,6 +577,21 @@ static int heart_case(void)
     return built < M;
 }
 
+/* The devices (kernels/devices.h: the Impella in the root solve of k_boundary, the ECMO
+ * drain in k_heart_end and its return in k_ecmo_source): VA-ECMO 2 L/min + Impella CP P-8,
+ * strict as the heart case. */
+static int devices_case(void)
+{
+    ht_case c;
+    ht_network nw;
+    if (heart_build(0, 2.0, 8, &c, &nw)) return 1;
+    CHECK(nw.net.dev && nw.net.dev[0].ecmo && nw.net.dev[0].impella, "no devices in the network");
+    run_case("devices (VA-ECMO 2 L/min + Impella CP P-8, closed loop)", &nw, 0.04, 40, TOL, 1, 0);
+    ht_network_free(&nw);
+    tu_case_free(&c);
+    return 0;
+}
+
 int main(void)
 {
 #ifndef HT_HAVE_CUDA
@@ -583,6 +613,7 @@ int main(void)
     bad |= rest_case(1);
     bad |= ensemble_case();
     bad |= heart_case();
+    bad |= devices_case();
     CHECK(bad == 0, "a network could not be built");
     return tu_finish("test_gpu_parity");
 #endif

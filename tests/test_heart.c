@@ -359,7 +359,7 @@ static void test_root_protocol(void)
             }
             step_in += 0.5 * dt * Q; /* vol_in += wdt Q */
             /* the stage's drain over the full dt, as the 1D outlets would report it */
-            ht_heart_stage_end(&P, &X0, &X, Q, ht_pressure(A, s0, K, p0), step_in_prev, dt, s);
+            ht_heart_stage_end(&P, &X0, &X, Q, Q, ht_pressure(A, s0, K, p0), step_in_prev, dt, s);
             if (Q < qmin) qmin = Q;
         }
         if (fails) break;

@@ -27,15 +27,7 @@
 
 static ht_case heart_case(int preset, double Ees, int diode, int coronary)
 {
-    ht_case c = tu_case(3, 4, 1, 2, 1);
-    c.rho = 1060;
-    c.mu = 4e-3;
-    tu_vessel(&c, 0, "parent", 0, 1, 0.10, 0.012, 0.011, 4e5, 1.5e-3, 10);
-    tu_vessel(&c, 1, "left", 1, 2, 0.08, 0.008, 0.008, 6e5, 1e-3, 8);
-    tu_vessel(&c, 2, "right", 1, 3, 0.08, 0.008, 0.008, 6e5, 1e-3, 8);
-    for (int v = 0; v < 3; ++v) c.vessels[v].p_ref = 80 * MMHG;
-    c.p_init = 80 * MMHG;
-    c.limiter = HT_LIMITER_MC;
+    ht_case c = tu_small_tree(80 * MMHG);
     tu_heart(&c, preset, Ees, diode ? HT_VALVE_DIODE : -1);
     c.heart.diode_R = 0.003 * HT_MMHG_S_PER_ML;
     /* total systemic resistance ~1 mmHg s/mL, compliance ~1.5 mL/mmHg, split in two */

@@ -205,6 +205,25 @@ def test_pvloop_synthetic(tmp_path):
     assert "/metrics/cycles" in r.stdout and "70.00" in r.stdout
 
 
+def test_pvloop_real_heart_run(tmp_path):
+    # a closed-loop run: the loop read from /heart must give the solver's own per-beat numbers
+    # (/metrics/cycles, computed in C from the same samples), and the beat length comes from
+    # the solver's beats (the case has no inflow period); the ESPVR/EDPVR lines come from
+    # /heart's attributes
+    out = run_solver(os.path.join(HERE, "data", "heart", "tiny_heart.yaml"), tmp_path / "th.h5", "--cycles", "4")
+    png, js = tmp_path / "pv.png", tmp_path / "pv.json"
+    ok(post("pvloop", out, "--png", png, "--json", js))
+    check_png(png)
+    r = load(js)["cases"][0]
+    cyc = r["cycles"]
+    assert r["window"] == "last cycle" and r["period_s"] == pytest.approx(0.8)
+    assert r["SV_mL"] == pytest.approx(cyc["stroke_volume"]["values"][-1] * 1e6, rel=1e-2)
+    assert r["stroke_work_J"] == pytest.approx(cyc["stroke_work"]["values"][-1], rel=1e-2)
+    assert r["EDV_mL"] == pytest.approx(cyc["edv"]["values"][-1] * 1e6, rel=1e-2)
+    rel = r["pv_relations"]
+    assert rel is not None and rel["lv_Ees"] > 0 and rel["lv_V0"] >= 0
+
+
 def test_pvloop_without_heart(tiny, tmp_path):
     r = post("pvloop", tiny, cwd=tmp_path)
     assert r.returncode == 2

@@ -100,6 +100,22 @@ static void tu_vessel(ht_case *c, int v, const char *name, int from, int to, dou
     snprintf(vs->file, sizeof vs->file, "(test)");
 }
 
+/* The small closed-loop test tree: a 10 cm parent and two 8 cm daughters, coarse cells,
+ * MC limiter, reference and initial pressure p (Pa); two outlets and one probe allocated. */
+static ht_case tu_small_tree(double p)
+{
+    ht_case c = tu_case(3, 4, 1, 2, 1);
+    c.rho = 1060;
+    c.mu = 4e-3;
+    tu_vessel(&c, 0, "parent", 0, 1, 0.10, 0.012, 0.011, 4e5, 1.5e-3, 10);
+    tu_vessel(&c, 1, "left", 1, 2, 0.08, 0.008, 0.008, 6e5, 1e-3, 8);
+    tu_vessel(&c, 2, "right", 1, 3, 0.08, 0.008, 0.008, 6e5, 1e-3, 8);
+    for (int v = 0; v < 3; ++v) c.vessels[v].p_ref = p;
+    c.p_init = p;
+    c.limiter = HT_LIMITER_MC;
+    return c;
+}
+
 /* A heart (kernels/heart_presets.h) driving vessel 0 through inlet 0: preset, LV Ees
  * override when ees > 0 (Pa/m^3), valve kind (-1: the preset's). */
 static void tu_heart(ht_case *c, int preset, double ees, int valve)

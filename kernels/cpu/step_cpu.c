@@ -86,6 +86,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
         }
     }
     if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
+    if (!clk->fail && n->dev && n->dev[m].ecmo) ht_ecmo_source_apply(n, out, w, m, dt, b);
     return clk->fail;
 }
 
@@ -111,6 +112,7 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
     if (n->heart) {
         w->hX0[m] = w->hX[m];
         w->h_plv_ref0[m] = w->h_plv_ref[m];
+        ht_devices_step_start(n, w, m);
     }
     if (stage(n, U, U, &w->U1, w, clk, m, 0, t, dt, 0, 1)) return clk->fail;
     if (stage(n, &w->U1, &w->U0, U, w, clk, m, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;

@@ -230,6 +230,7 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
     if (n.heart && i < n.n_members && !member_done(&mem[i])) {
         w.hX0[i] = w.hX[i];
         w.h_plv_ref0[i] = w.h_plv_ref[i];
+        ht_devices_step_start(&n, &w, i);
     }
 }
 
@@ -361,6 +362,19 @@ __global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_
     if (code) atomicMin(&mb->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
 }
 
+/* VA-ECMO return after the cell update of a stage (step_cpu.c: ht_ecmo_source_apply after
+ * the update, only when nothing failed): one thread per member. */
+__global__ void k_ecmo_source(ht_net n, ht_state out, ht_work w, const ht_dmember *mem, int stage)
+{
+    int m = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m >= n.n_members) return;
+    const ht_dmember *mb = &mem[m];
+    if (stage_done(mb) || mb->ckey != HT_KEY_NONE) return;
+    if (!n.dev || !n.dev[m].ecmo) return;
+    real b = stage == 0 ? 1 : 0.5;
+    ht_ecmo_source_apply(&n, &out, &w, m, mb->clk.dt, b);
+}
+
 /* Viscoelastic wall: the backward-Euler viscous step of every vessel on the final state,
  * one thread per vessel (a Thomas solve is sequential along the vessel). Skipped as the CPU
  * skips it: when stage 1 failed, in a boundary (bkey) or in a cell (ckey; committed only by
@@ -475,6 +489,10 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
         CU_LAUNCH(k_interior);
         k_update<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, base, out, g->w, mem, s);
         CU_LAUNCH(k_update);
+        if (n.dev) {
+            k_ecmo_source<<<nblocks(M), HT_CUDA_BS, 0, st>>>(n, out, g->w, mem, s);
+            CU_LAUNCH(k_ecmo_source);
+        }
         if (s == 0) {
             k_stage_end<<<nblocks(M), HT_CUDA_BS, 0, st>>>(n, mem);
             CU_LAUNCH(k_stage_end);
@@ -691,6 +709,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(probe_w, (size_t)net->n_probes, real);
     /* closed loop: the members' heart parameters (plain numbers, no pointers inside) */
     DUP(heart_par, net->heart ? M : 0, ht_heart_par);
+    /* devices (kernels/devices.h): plain numbers, no pointers inside */
+    DUP(dev, net->dev ? M : 0, ht_devices);
     if (net->heart && (!hX || !h_plv_ref)) {
         snprintf(err, len, "CUDA backend: closed loop without initial heart states");
         goto fail;

@@ -1,6 +1,9 @@
 """Left-ventricular pressure-volume loops from /heart (lv_pressure [Pa], lv_volume [m^3] over
-/heart/time [s]), with the numbers read off the last cycle. The heart model is not in the
-solver yet: this reads the layout it will write, and /metrics/cycles when it is there."""
+/heart/time [s]), with the numbers read off the last beat, the solver's /metrics/cycles, and
+the LV's end-systolic and end-diastolic pressure-volume relations (ESPVR p = Ees (V - V0),
+EDPVR p = Emin (V - V0) + P0 (exp(lambda (V - V0)) - 1)) from the /heart attributes lv_Ees,
+lv_V0, lv_Emin, lv_P0, lv_lambda (SI) when the run wrote them: the lines of Fig. 1 of the
+ECMELLA editorial, against which support modes move the loop."""
 import numpy as np
 
 from . import io, plotting
@@ -24,10 +27,17 @@ def analyse_file(path, period=None):
         if not (len(t) == len(p) == len(v)) or len(t) < 3:
             raise io.PostError("%s: /heart/time, lv_pressure and lv_volume must have the same length >= 3 "
                                "(have %d, %d, %d)" % (path, len(t), len(p), len(v)))
-        T = io.period(f, period)
-        t0, t1, span = io.last_cycle(t, T)
         cycles = io.read_table(f, "metrics/cycles") if "metrics/cycles" in f else None
+        # the beat length: --period, else the solver's beats (a heart sets its own rate)
+        T = period
+        starts = [d for n, _, d in (cycles or []) if n == "t_start"]
+        if not T and starts and len(starts[0]) >= 2:
+            T = float(starts[0][1] - starts[0][0])
+        T = io.period(f, T)
+        t0, t1, span = io.last_cycle(t, T)
         name = io.case_name(f)
+        rel = {k: float(f["heart"].attrs[k]) for k in ("lv_Ees", "lv_V0", "lv_Emin", "lv_P0", "lv_lambda")
+               if k in f["heart"].attrs}
     sel = (t >= t0 - 1e-12) & (t <= t1 + 1e-12)
     pc, vc = p[sel], v[sel]
     iedv = int(np.argmax(vc))
@@ -44,6 +54,7 @@ def analyse_file(path, period=None):
         "P_max_mmHg": float(pc.max()), "EDP_mmHg": float(pc[iedv]), "ESP_mmHg": float(pc[ies]),
         "cycles": None if cycles is None else {n: {"units": u, "values": np.asarray(d).tolist()}
                                                 for n, u, d in cycles},
+        "pv_relations": rel if len(rel) == 5 else None,
     }
     return res, {"time": t, "p": p, "v": v, "sel": sel}
 
@@ -52,14 +63,32 @@ def analyse(paths, period=None):
     return [analyse_file(p, period) for p in paths]
 
 
+def relations(rel, v_ml):
+    """ESPVR and EDPVR (mmHg) at volumes v_ml (mL) from SI parameters."""
+    x = (np.asarray(v_ml) - rel["lv_V0"] / io.M3_PER_ML) * io.M3_PER_ML
+    es = rel["lv_Ees"] * x
+    ed = rel["lv_Emin"] * x + rel["lv_P0"] * (np.exp(rel["lv_lambda"] * x) - 1)
+    return es / io.PA_PER_MMHG, ed / io.PA_PER_MMHG
+
+
 def plot(results):
     fig, ax = plotting.figure(1, 1, size=(7.5, 6))
     a = ax[0, 0]
+    pmax = max(float(d["p"].max()) for _, d in results)
     for res, d in results:
-        line, = a.plot(d["v"], d["p"], lw=0.6, alpha=0.35)
-        a.plot(d["v"][d["sel"]], d["p"][d["sel"]], lw=1.8, color=line.get_color(),
-               label="%s (%s): SV %.1f mL, SW %.3f J" % (res["case"], res["window"], res["SV_mL"],
-                                                        res["stroke_work_J"]))
+        line, = a.plot(d["v"][d["sel"]], d["p"][d["sel"]], lw=1.8,
+                       label="%s (%s): SV %.1f mL, SW %.3f J" % (res["case"], res["window"], res["SV_mL"],
+                                                                res["stroke_work_J"]))
+        rel = res["pv_relations"]
+        if rel:
+            v0 = rel["lv_V0"] / io.M3_PER_ML
+            vv = np.linspace(v0, max(float(d["v"].max()) * 1.15, v0 + 1), 200)
+            es, ed = relations(rel, vv)
+            keep = es <= 1.3 * pmax
+            a.plot(vv[keep], es[keep], ls="--", lw=1, color=line.get_color(),
+                   label="%s: ESPVR, Ees %.2f mmHg/mL" % (res["case"], rel["lv_Ees"] * io.M3_PER_ML / io.PA_PER_MMHG))
+            keep = ed <= 1.3 * pmax
+            a.plot(vv[keep], ed[keep], ls=":", lw=1, color=line.get_color(), label="%s: EDPVR" % res["case"])
     a.set_xlabel("LV volume [mL]")
     a.set_ylabel("LV pressure [mmHg]")
     a.grid(alpha=0.3)
