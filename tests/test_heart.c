@@ -510,5 +510,36 @@ int main(void)
         for (int k = 0; k < HT_HEART_NVALVE; ++k)
             CHECK(o.qmin[k] >= 0, "diode %s: backflow %g", valve_name[k], o.qmin[k]);
     }
+    /* Sensitivity (Frank-Starling and pressure-volume physiology, Suga & Sagawa 1974; Burkhoff
+     * et al. 2005): a weaker ventricle (Ees x 0.7) ejects less and fills to a higher volume
+     * and pressure; a higher afterload (peripheral R x 1.3) raises the end-systolic pressure
+     * and lowers the stroke volume. Periodic states of the healthy preset, 40 beats. */
+    {
+        ht_heart_par P;
+        ht_heart_state X;
+        ht_heart_wk W;
+        double pc;
+        loop_out base, weak, load;
+        ht_heart_preset(HT_HEART_HEALTHY, &P, &X);
+        ht_heart_preset_wk(HT_HEART_HEALTHY, &W, &pc);
+        run_loop(&P, &W, X, pc, 40, 1e-4, &base);
+        ht_heart_par Pw = P;
+        Pw.lv.Ees *= 0.7;
+        run_loop(&Pw, &W, X, pc, 40, 1e-4, &weak);
+        ht_heart_wk Wl = W;
+        Wl.R *= 1.3;
+        run_loop(&P, &Wl, X, pc, 40, 1e-4, &load);
+        printf("sensitivity: SV %.1f / %.1f / %.1f mL, EDV %.1f / %.1f mL, LVEDP %.2f / %.2f mmHg, "
+               "Pes %.1f / %.1f mmHg (base / Ees x0.7 / R x1.3)\n",
+               base.SV / ML, weak.SV / ML, load.SV / ML, base.EDV / ML, weak.EDV / ML, base.LVEDP / MMHG,
+               weak.LVEDP / MMHG, base.p_emax / MMHG, load.p_emax / MMHG);
+        CHECK(!base.fail && !weak.fail && !load.fail, "sensitivity runs failed");
+        CHECK(weak.SV < base.SV && weak.EDV > base.EDV && weak.LVEDP > base.LVEDP,
+              "lower Ees: SV %g -> %g, EDV %g -> %g, LVEDP %g -> %g", base.SV, weak.SV, base.EDV, weak.EDV,
+              base.LVEDP, weak.LVEDP);
+        CHECK(load.p_emax > base.p_emax && load.SV < base.SV, "higher R: Pes %g -> %g, SV %g -> %g", base.p_emax,
+              load.p_emax, base.SV, load.SV);
+    }
+
     return tu_finish("test_heart");
 }
