@@ -380,6 +380,70 @@ static void test_root_protocol(void)
     CHECK(vmax - vmin > 40 * ML, "root protocol: the LV ejects (SV %.1f mL)", (vmax - vmin) / ML);
 }
 
+/* An independent reference for the loop with diode valves: the same ODEs written out here
+ * (volumes of the seven compartments and the windkessel pressure, diodes Q = max(0, dp)/R,
+ * resistors Q = dp/R, root pressure pc + Zc Q_ao) and integrated with classical RK4, sharing
+ * only the chamber pressure law (elastance.h, checked on its own above). Last-beat EDV, ESV and
+ * mean root pressure after `cycles` beats. */
+static void rk4_rhs(const ht_heart_par *P, const ht_heart_wk *W, double t, const double *y, double *dy)
+{
+    double p[HT_HEART_NCOMP] = {0}, E = 0;
+    for (int k = 0; k < HT_HEART_NCOMP; ++k) ht_heart_comp(P, k, t, y[k], &p[k], &E);
+    double pc = y[HT_HEART_NCOMP];
+    double q_sv = (p[HT_HC_SV] - p[HT_HC_RA]) / P->R_sv;
+    double q_tri = fmax(0, p[HT_HC_RA] - p[HT_HC_RV]) / P->tri.R;
+    double q_pul = fmax(0, p[HT_HC_RV] - p[HT_HC_PA]) / P->pul.R;
+    double q_pa = (p[HT_HC_PA] - p[HT_HC_PVN]) / P->R_pul;
+    double q_pvn = (p[HT_HC_PVN] - p[HT_HC_LA]) / P->R_pvn;
+    double q_mit = fmax(0, p[HT_HC_LA] - p[HT_HC_LV]) / P->mit.R;
+    double q_ao = fmax(0, p[HT_HC_LV] - pc) / (P->ao.R + W->Zc);
+    double q_per = (pc - p[HT_HC_SV]) / W->R;
+    dy[HT_HC_SV] = q_per - q_sv;
+    dy[HT_HC_RA] = q_sv - q_tri;
+    dy[HT_HC_RV] = q_tri - q_pul;
+    dy[HT_HC_PA] = q_pul - q_pa;
+    dy[HT_HC_PVN] = q_pa - q_pvn;
+    dy[HT_HC_LA] = q_pvn - q_mit;
+    dy[HT_HC_LV] = q_mit - q_ao;
+    dy[HT_HC_LV + 1] = (q_ao - q_per) / W->C;
+    (void)E;
+}
+
+static void rk4_loop(const ht_heart_par *P, const ht_heart_wk *W, const ht_heart_state *X0, double pc0,
+                     int cycles, double dt_req, double *edv, double *esv, double *map)
+{
+    enum { N = HT_HEART_NCOMP + 1 };
+    double y[N], k1[N], k2[N], k3[N], k4[N], yt[N];
+    for (int k = 0; k < HT_HEART_NCOMP; ++k) y[k] = X0->V[k];
+    y[HT_HEART_NCOMP] = pc0;
+    const long nst = lround(P->T / dt_req);
+    const double dt = P->T / nst;
+    double t = 0;
+    for (int c = 0; c < cycles; ++c) {
+        double vmax = -1, vmin = 1e30, sp = 0;
+        for (long n = 0; n < nst; ++n) {
+            rk4_rhs(P, W, t, y, k1);
+            for (int k = 0; k < N; ++k) yt[k] = y[k] + 0.5 * dt * k1[k];
+            rk4_rhs(P, W, t + 0.5 * dt, yt, k2);
+            for (int k = 0; k < N; ++k) yt[k] = y[k] + 0.5 * dt * k2[k];
+            rk4_rhs(P, W, t + 0.5 * dt, yt, k3);
+            for (int k = 0; k < N; ++k) yt[k] = y[k] + dt * k3[k];
+            rk4_rhs(P, W, t + dt, yt, k4);
+            for (int k = 0; k < N; ++k) y[k] += dt / 6 * (k1[k] + 2 * k2[k] + 2 * k3[k] + k4[k]);
+            t = (c * nst + n + 1) * dt;
+            double plv, E;
+            ht_heart_comp(P, HT_HC_LV, t, y[HT_HC_LV], &plv, &E);
+            double q_ao = fmax(0, plv - y[N - 1]) / (P->ao.R + W->Zc);
+            sp += y[N - 1] + W->Zc * q_ao;
+            vmax = fmax(vmax, y[HT_HC_LV]);
+            vmin = fmin(vmin, y[HT_HC_LV]);
+        }
+        *edv = vmax;
+        *esv = vmin;
+        *map = sp / nst;
+    }
+}
+
 int main(void)
 {
     test_elastance();
@@ -539,6 +603,36 @@ int main(void)
               base.LVEDP, weak.LVEDP);
         CHECK(load.p_emax > base.p_emax && load.SV < base.SV, "higher R: Pes %g -> %g, SV %g -> %g", base.p_emax,
               load.p_emax, base.SV, load.SV);
+    }
+
+    /* The coupled 0D step (linearly implicit stages, first order) against the independent
+     * RK4 reference above, diode valves, healthy preset, 15 beats: the differences shrink
+     * with dt (first order) and are small at the solver's typical dt. */
+    {
+        ht_heart_par P;
+        ht_heart_state X;
+        ht_heart_wk W;
+        double pc, edv_r, esv_r, map_r;
+        ht_heart_preset(HT_HEART_HEALTHY, &P, &X);
+        ht_heart_preset_wk(HT_HEART_HEALTHY, &W, &pc);
+        ht_heart_valve_diode(&P.tri, 0.003);
+        ht_heart_valve_diode(&P.pul, 0.003);
+        ht_heart_valve_diode(&P.mit, 0.003);
+        ht_heart_valve_diode(&P.ao, 0.003);
+        for (int v = 0; v < HT_HEART_NVALVE; ++v) X.zeta[v] = 0;
+        rk4_loop(&P, &W, &X, pc, 15, 1e-5, &edv_r, &esv_r, &map_r);
+        double err[2];
+        const double dts[2] = {1e-4, 5e-5};
+        for (int k = 0; k < 2; ++k) {
+            loop_out o;
+            run_loop(&P, &W, X, pc, 15, dts[k], &o);
+            err[k] = fmax(fmax(fabs(o.EDV - edv_r) / edv_r, fabs(o.ESV - esv_r) / esv_r), fabs(o.MAP - map_r) / map_r);
+            printf("diode loop vs RK4 (dt 1e-5): dt %.0e: EDV %.3f / %.3f mL, ESV %.3f / %.3f mL, MAP %.3f / %.3f "
+                   "mmHg, worst relative difference %.2e\n",
+                   dts[k], o.EDV / ML, edv_r / ML, o.ESV / ML, esv_r / ML, o.MAP / MMHG, map_r / MMHG, err[k]);
+        }
+        CHECK(err[0] < 1e-3, "diode loop differs from the RK4 reference by %.2e at dt = 1e-4", err[0]);
+        CHECK(err[1] < 0.7 * err[0], "no convergence towards the reference: %.2e -> %.2e", err[0], err[1]);
     }
 
     return tu_finish("test_heart");
