@@ -1,6 +1,7 @@
 """Tests of the post-processing tools (postprocess/, `hemotree-post`): each tool on a small real
 output made by the solver here (tests/data/cli/tiny.yaml, 2 cycles of 0.8 s, a fraction of a
-second) and, for the tools whose inputs the solver does not write yet (the heart's /heart
+second; tests/data/heart/tiny_devices.yaml at two ECMO flows and with an Impella, for the
+device tools) and, for the tools whose inputs the solver does not write yet (the heart's /heart
 group) or whose answer must be known exactly (the ECMO front), on synthetic files. The
 numbers each tool reports (its --json) are checked against values computed here from the
 file or known by construction; every figure must be a real image (> 10 kB, many colours).
@@ -388,6 +389,199 @@ def test_report(tiny, tmp_path):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert len(images) == 3  # tiny: waveforms, front; the synthetic heart: PV loop only
     for k, b64 in enumerate(images):
+        path = tmp_path / ("img%d.png" % k)
+        path.write_bytes(base64.b64decode(b64))
+        check_png(str(path))
+
+
+# --- devices: watershed vs ECMO flow, delivered saturation, PV loops by support mode --------
+
+DEVICES = os.path.join(HERE, "data", "heart", "tiny_devices.yaml")
+M3S_PER_LPM = 1e-3 / 60
+# (case name, ECMO flow [L/min], Impella level or None); saturations of the case: 0.98, 0.6
+DEVICE_RUNS = (("tiny-ecmo-1", 1.0, None), ("tiny-ecmo-3", 3.0, None), ("tiny-ecmella-3", 3.0, 5))
+
+
+@pytest.fixture(scope="module")
+def device_runs(tmp_path_factory):
+    """The tiny devices case at two ECMO flows and with an Impella CP P-5 (3 beats, < 1 s each)."""
+    d = tmp_path_factory.mktemp("devices")
+    outs = []
+    for name, lpm, level in DEVICE_RUNS:
+        extra = ["--set", "name=" + name, "--set", "devices.ecmo.flow=%g L/min" % lpm]
+        if level:
+            extra += ["--set", "devices.impella={model: CP, level: P%d}" % level]
+        outs.append(run_solver(DEVICES, d / (name + ".h5"), *extra))
+    return outs
+
+
+def watershed_last_row(path):
+    with h5py.File(path, "r") as f:
+        g = f["metrics/watershed"]
+        return {k: g[k][-1] for k in g}
+
+
+def test_watershed_vs_flow_runs(device_runs, tmp_path):
+    png, js = tmp_path / "wf.png", tmp_path / "wf.json"
+    r = ok(post("watershed-vs-flow", *device_runs, "--png", png, "--json", js))
+    check_png(png)
+    res = load(js)["cases"]
+    assert [c["case"] for c in res] == [n for n, _, _ in DEVICE_RUNS]
+    for c, path, (name, lpm, level) in zip(res, device_runs, DEVICE_RUNS):
+        row = watershed_last_row(path)
+        # the last beat's row of /metrics/watershed, exactly
+        assert c["front_mean_m"] == row["front_mean"] and c["front_min_m"] == row["front_min"]
+        assert c["front_max_m"] == row["front_max"]
+        assert c["front_mean_cm"] == pytest.approx(100 * row["front_mean"], rel=1e-12)
+        assert c["front_vessel"] == row["front_vessel"].decode()
+        assert c["front_min_m"] <= c["front_mean_m"] <= c["front_max_m"]
+        # the prescribed flow, read from /metrics/cycles (and the input)
+        assert c["ecmo_flow_L_min"] == pytest.approx(lpm, rel=0.01)
+        assert c["ecmo_flow_set_L_min"] == pytest.approx(lpm, rel=1e-12)
+        with h5py.File(path, "r") as f:
+            assert c["ecmo_flow_L_min"] == pytest.approx(f["metrics/cycles/ecmo_flow"][-1] / M3S_PER_LPM, rel=1e-12)
+            q_imp = f["metrics/cycles/impella_flow"][-1]
+        assert c["impella_flow_L_min"] == pytest.approx(q_imp / M3S_PER_LPM, rel=1e-12)
+        if level:
+            assert q_imp > 0 and c["impella"] == "Impella CP P-%d" % level
+            assert c["mode"] == "ECMELLA: ECMO %.1f L/min + Impella CP P-%d" % (lpm, level)
+        else:
+            assert q_imp == 0 and c["impella"] == "no Impella" and c["mode"] == "ECMO %.1f L/min" % lpm
+        assert "%.2f" % c["front_mean_cm"] in r.stdout and name in r.stdout
+    # more ECMO flow pushes the front toward the root
+    assert res[1]["front_mean_m"] < res[0]["front_mean_m"]
+
+
+def test_saturation_runs(device_runs, tmp_path):
+    png, js = tmp_path / "sat.png", tmp_path / "sat.json"
+    r = ok(post("saturation", *device_runs, "--png", png, "--json", js))
+    check_png(png)
+    res = load(js)["cases"]
+    for c, path in zip(res, device_runs):
+        row = watershed_last_row(path)
+        assert c["S_oxy"] == 0.98 and c["S_native"] == 0.6 and c["saturation_source"] == "input"
+        assert sorted(c["branches"]) == ["brachiocephalic_trunk", "renal_L"]
+        for b, d in c["branches"].items():
+            frac = row["delivered_" + b]
+            assert d["delivered_fraction"] == frac
+            assert d["saturation"] == pytest.approx(0.98 * frac + 0.6 * (1 - frac), rel=1e-12)
+        with h5py.File(path, "r") as f:  # the solver's own mixing in /fields/saturation agrees
+            cf, sf = f["fields/ecmo_fraction"][()], f["fields/saturation"][()]
+            assert np.allclose(sf, 0.98 * cf + 0.6 * (1 - cf), atol=1e-12)
+    # the renal artery, below the front, gets ECMO blood at 3 L/min
+    assert res[1]["branches"]["renal_L"]["delivered_fraction"] > 0.1
+    assert "%.4f" % res[1]["branches"]["renal_L"]["delivered_fraction"] in r.stdout
+
+
+def test_pvloop_device_runs(device_runs, tmp_path):
+    heart = run_solver(os.path.join(HERE, "data", "heart", "tiny_heart.yaml"), tmp_path / "th.h5", "--cycles", "2")
+    png, js = tmp_path / "pv.png", tmp_path / "pv.json"
+    r = ok(post("pvloop", *device_runs, heart, "--png", png, "--json", js))
+    check_png(png)
+    res = load(js)["cases"]
+    assert [c["mode"] for c in res] == ["ECMO 1.0 L/min", "ECMO 3.0 L/min",
+                                        "ECMELLA: ECMO 3.0 L/min + Impella CP P-5", "no support"]
+    for c, path in zip(res, device_runs):
+        assert c["case"] in r.stdout and c["pv_relations"] is not None
+        assert c["cycles"]["ecmo_flow"]["values"][-1] > 0 and c["SV_mL"] > 0
+
+
+def write_device_file(path, name, lpm, impella_lpm, fronts, delivered, devices_yaml=None, overrides=(),
+                      sat=(1.0, 0.7)):
+    """/metrics/cycles (ecmo_flow, impella_flow per beat) and /metrics/watershed (front_*,
+    delivered_*, per beat) as the solver stores tables; /config/input with a devices section
+    and overrides when given; /fields ecmo_fraction and saturation mixed with `sat`."""
+    n = len(fronts)
+    with h5py.File(path, "w") as f:
+        g = f.create_group("config")
+        g.attrs["case_name"] = name
+        cfg = "# ---- case file: x.yaml ----\nname: %s\n" % name
+        if devices_yaml:
+            cfg += devices_yaml
+        if overrides:
+            cfg += "# ---- overrides (--set), applied in this order ----\n" + "".join("# %s\n" % o for o in overrides)
+        g.create_dataset("input", data=cfg)
+
+        def tab(group, cols):
+            t = f.create_group(group)
+            t.attrs["columns"] = np.array([c for c, _, _ in cols], dtype=h5py.string_dtype())
+            for c, u, v in cols:
+                t.create_dataset(c, data=np.asarray(v, float)).attrs["units"] = u
+        beats = np.arange(n, dtype=float)
+        tab("metrics/cycles", [("beat", "1", beats), ("t_start", "s", 0.8 * beats),
+                               ("ecmo_flow", "m^3/s", [lpm * M3S_PER_LPM * (0.5 if k < n - 1 else 1) for k in range(n)]),
+                               ("impella_flow", "m^3/s", [impella_lpm * M3S_PER_LPM] * n)])
+        tab("metrics/watershed", [("beat", "1", beats), ("t_start", "s", 0.8 * beats),
+                                  ("front_mean", "m", [x[0] for x in fronts]), ("front_min", "m", [x[1] for x in fronts]),
+                                  ("front_max", "m", [x[2] for x in fronts])] +
+            [("delivered_" + b, "1", v) for b, v in delivered.items()])
+        c = np.linspace(0, 1, 12).reshape(3, 4)
+        f["fields/ecmo_fraction"] = c
+        f["fields/saturation"] = sat[0] * c + sat[1] * (1 - c)
+    return str(path)
+
+
+def test_devices_synthetic(tmp_path):
+    """Known numbers: the last rows are reported (earlier beats differ), flows in L/min, the
+    Impella level from the input and its overrides, saturations from the input or, without
+    one, fitted to /fields."""
+    a = write_device_file(tmp_path / "a.h5", "sweep-a", 2.0, 0.0, [(0.5, 0.4, 0.6), (0.25, 0.2, 0.3)],
+                          {"renal_R": [0.1, 0.4], "right_coronary": [0.0, 0.0]},
+                          "devices:\n  ecmo:\n    flow: 2 L/min   # comment\n"
+                          "    saturation: {oxygenator: 0.95, native: 0.65}\n", sat=(0.95, 0.65))
+    b = write_device_file(tmp_path / "b.h5", "sweep-b", 4.5, 2.4, [(0.5, 0.4, 0.6), (0.35, 0.31, 0.4)],
+                          {"renal_R": [0.3, 0.8], "right_coronary": [0.1, float("nan")]},
+                          "devices:\n  ecmo: {flow: 1 L/min}\n  impella: {model: CP, level: P2}\n",
+                          overrides=("devices.ecmo.flow=4.5 L/min", "devices.impella.level=8"))
+    c = write_device_file(tmp_path / "c.h5", "sweep-c", 1.0, 1.2, [(0.45, 0.4, 0.5)],
+                          {"renal_R": [0.05]}, sat=(0.9, 0.6))  # no devices in the input
+    png, js = tmp_path / "wf.png", tmp_path / "wf.json"
+    ok(post("watershed-vs-flow", a, b, c, "--png", png, "--json", js))
+    check_png(png)
+    ra, rb, rc = load(js)["cases"]
+    assert ra["ecmo_flow_L_min"] == pytest.approx(2.0, rel=1e-12)
+    assert ra["front_mean_cm"] == pytest.approx(25) and ra["front_min_cm"] == pytest.approx(20)
+    assert ra["front_max_cm"] == pytest.approx(30) and ra["impella"] == "no Impella"
+    assert ra["mode"] == "ECMO 2.0 L/min"
+    assert rb["ecmo_flow_L_min"] == pytest.approx(4.5, rel=1e-12) and rb["ecmo_flow_set_L_min"] == pytest.approx(4.5)
+    assert rb["impella"] == "Impella CP P-8" and rb["impella_flow_L_min"] == pytest.approx(2.4)
+    assert rb["mode"] == "ECMELLA: ECMO 4.5 L/min + Impella CP P-8"
+    assert rc["impella"] == "Impella (level not in the input)" and rc["front_mean_cm"] == pytest.approx(45)
+    js = tmp_path / "s.json"
+    ok(post("saturation", a, b, c, "--png", tmp_path / "s.png", "--json", js))
+    check_png(tmp_path / "s.png")
+    sa, sb, sc = load(js)["cases"]
+    assert (sa["S_oxy"], sa["S_native"]) == (0.95, 0.65)
+    assert sa["branches"]["renal_R"]["delivered_fraction"] == 0.4
+    assert sa["branches"]["renal_R"]["saturation"] == pytest.approx(0.95 * 0.4 + 0.65 * 0.6, rel=1e-12)
+    assert sa["branches"]["right_coronary"]["saturation"] == pytest.approx(0.65, rel=1e-12)
+    assert (sb["S_oxy"], sb["S_native"]) == (1.0, 0.7)  # the solver's defaults
+    assert sb["branches"]["renal_R"]["saturation"] == pytest.approx(0.8 + 0.7 * 0.2, rel=1e-12)
+    assert sb["branches"]["right_coronary"]["delivered_fraction"] is None  # no forward flow: NaN
+    assert sc["S_oxy"] == pytest.approx(0.9, abs=1e-12) and sc["S_native"] == pytest.approx(0.6, abs=1e-12)
+    assert sc["saturation_source"].startswith("fit")
+    # a file without the table
+    h = write_heart(tmp_path / "heart.h5", "heart-a", [(120, 50, 10, 120)])
+    r = post("saturation", h, cwd=tmp_path)
+    assert r.returncode == 2 and "heart.h5 has no metrics/watershed" in r.stderr
+    r = post("watershed-vs-flow", h, cwd=tmp_path)
+    assert r.returncode == 2 and "no /metrics/watershed" in r.stderr
+
+
+def test_report_devices(device_runs, tmp_path):
+    html = tmp_path / "dev.html"
+    ok(post("report", *device_runs, "-o", html))
+    page = html.read_text()
+    for head in ("Mechanical circulatory support across runs", "Watershed vs ECMO flow",
+                 "Delivered ECMO fraction and oxygen saturation", "Left-ventricular pressure-volume loops",
+                 "ECMELLA: ECMO 3.0 L/min + Impella CP P-5", "/metrics/watershed"):
+        assert head in page, head
+    row = watershed_last_row(device_runs[0])
+    assert "<td>%.2f</td>" % (100 * row["front_mean"]) in page
+    assert "<td>%.4f</td>" % row["delivered_renal_L"] in page
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 3 * 2 + 3  # per run: waveforms, PV loop; across: front vs flow, saturation, PV loops
+    for k, b64 in enumerate(images[-3:]):
         path = tmp_path / ("img%d.png" % k)
         path.write_bytes(base64.b64decode(b64))
         check_png(str(path))

@@ -62,6 +62,28 @@ def cmd_watershed(a):
     return 0
 
 
+def cmd_watershed_vs_flow(a):
+    from . import plotting, support
+    results = support.analyse_flow(a.outputs, a.period)
+    png = a.png or default_png(a.outputs[0], "watershed_vs_flow")
+    plotting.save(support.plot_flow(results), png)
+    print(support.text_flow(results))
+    print("figure: %s" % png)
+    write_json(a.json, {"png": png, "cases": results})
+    return 0
+
+
+def cmd_saturation(a):
+    from . import plotting, support
+    results = support.analyse_sat(a.outputs)
+    png = a.png or default_png(a.outputs[0], "saturation")
+    plotting.save(support.plot_sat(results), png)
+    print(support.text_sat(results))
+    print("figure: %s" % png)
+    write_json(a.json, {"png": png, "cases": results})
+    return 0
+
+
 def cmd_compare(a):
     from . import compare, plotting
     res, series = compare.analyse(a.a, a.b)
@@ -129,6 +151,19 @@ def parser():
                    help="statistics from this time on (default: every output time)")
     common(p)
     p.set_defaults(func=cmd_watershed)
+
+    p = sub.add_parser("watershed-vs-flow", help="watershed (last beat, /metrics/watershed) against the ECMO "
+                       "flow [L/min], grouped by Impella level")
+    p.add_argument("outputs", nargs="+")
+    period(p)
+    common(p)
+    p.set_defaults(func=cmd_watershed_vs_flow)
+
+    p = sub.add_parser("saturation", help="ECMO fraction and O2 saturation delivered to the arch branches, "
+                       "coronaries and renals (last beat)")
+    p.add_argument("outputs", nargs="+")
+    common(p)
+    p.set_defaults(func=cmd_saturation)
 
     p = sub.add_parser("compare", help="two outputs of one mesh: largest relative differences, overlay")
     p.add_argument("a")

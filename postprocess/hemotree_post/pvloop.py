@@ -6,7 +6,7 @@ lv_V0, lv_Emin, lv_P0, lv_lambda (SI) when the run wrote them: the lines of Fig.
 ECMELLA editorial, against which support modes move the loop."""
 import numpy as np
 
-from . import io, plotting
+from . import io, plotting, support
 
 J_PER_MMHG_ML = io.PA_PER_MMHG * io.M3_PER_ML
 
@@ -38,6 +38,7 @@ def analyse_file(path, period=None):
         name = io.case_name(f)
         rel = {k: float(f["heart"].attrs[k]) for k in ("lv_Ees", "lv_V0", "lv_Emin", "lv_P0", "lv_lambda")
                if k in f["heart"].attrs}
+        mode = support.support_mode(f)  # shock / ECMO x L/min / Impella / ECMELLA, when derivable
     sel = (t >= t0 - 1e-12) & (t <= t1 + 1e-12)
     pc, vc = p[sel], v[sel]
     iedv = int(np.argmax(vc))
@@ -47,7 +48,7 @@ def analyse_file(path, period=None):
     ies = int(np.argmax(pc / np.where(vc > 0, vc, np.inf)))
     sw = loop_area(vc, pc)
     res = {
-        "file": path, "case": name, "period_s": T, "window_s": [t0, t1], "window": span,
+        "file": path, "case": name, "mode": mode, "period_s": T, "window_s": [t0, t1], "window": span,
         "EDV_mL": edv, "ESV_mL": esv, "SV_mL": edv - esv,
         "EF": (edv - esv) / edv if edv > 0 else float("nan"),
         "stroke_work_mmHg_mL": sw, "stroke_work_J": sw * J_PER_MMHG_ML,
@@ -77,8 +78,9 @@ def plot(results):
     pmax = max(float(d["p"].max()) for _, d in results)
     for res, d in results:
         line, = a.plot(d["v"][d["sel"]], d["p"][d["sel"]], lw=1.8,
-                       label="%s (%s): SV %.1f mL, SW %.3f J" % (res["case"], res["window"], res["SV_mL"],
-                                                                res["stroke_work_J"]))
+                       label="%s%s (%s): SV %.1f mL, SW %.3f J" % (
+                           res["case"], " [%s]" % res["mode"] if res.get("mode") else "", res["window"],
+                           res["SV_mL"], res["stroke_work_J"]))
         rel = res["pv_relations"]
         if rel:
             v0 = rel["lv_V0"] / io.M3_PER_ML
@@ -98,14 +100,14 @@ def plot(results):
 
 
 def text(results):
-    lines = ["%-24s %8s %8s %8s %6s %9s %8s %8s %8s %8s" % (
-        "case", "EDV", "ESV", "SV", "EF", "SW", "SW", "P max", "EDP", "ESP"),
+    lines = ["%-24s %8s %8s %8s %6s %9s %8s %8s %8s %8s  %s" % (
+        "case", "EDV", "ESV", "SV", "EF", "SW", "SW", "P max", "EDP", "ESP", "support"),
         "%-24s %8s %8s %8s %6s %9s %8s %8s %8s %8s" % ("", "[mL]", "[mL]", "[mL]", "[%]", "[mmHg mL]", "[J]",
                                                      "[mmHg]", "[mmHg]", "[mmHg]")]
     for r, _ in results:
-        lines.append("%-24s %8.2f %8.2f %8.2f %6.1f %9.1f %8.4f %8.2f %8.2f %8.2f" % (
+        lines.append("%-24s %8.2f %8.2f %8.2f %6.1f %9.1f %8.4f %8.2f %8.2f %8.2f  %s" % (
             r["case"][:24], r["EDV_mL"], r["ESV_mL"], r["SV_mL"], 100 * r["EF"], r["stroke_work_mmHg_mL"],
-            r["stroke_work_J"], r["P_max_mmHg"], r["EDP_mmHg"], r["ESP_mmHg"]))
+            r["stroke_work_J"], r["P_max_mmHg"], r["EDP_mmHg"], r["ESP_mmHg"], r.get("mode") or "-"))
     for r, _ in results:
         if r["cycles"]:
             lines.append("%s: /metrics/cycles" % r["case"])

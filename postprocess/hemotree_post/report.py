@@ -1,5 +1,7 @@
 """One self-contained HTML page per set of outputs: run facts, waveform figures and their
-statistics, the PV loop and ECMO front when the file has them, and every /metrics table.
+statistics, the PV loop and ECMO front when the file has them, and every /metrics table;
+across the files, with device runs (/metrics/watershed), the watershed against the ECMO flow,
+the delivered ECMO fraction and saturation, and the PV loops of all runs with a heart.
 Figures are embedded as base64 PNG and the style is inline, so the page opens offline and
 can be mailed as one file."""
 import base64
@@ -8,7 +10,7 @@ import html
 
 import numpy as np
 
-from . import io, plotting, pvloop, waveforms, watershed
+from . import io, plotting, pvloop, support, waveforms, watershed
 
 MAX_SITES = 6
 
@@ -134,12 +136,51 @@ def section(path, path_vessels=None, period=None):
     return "\n".join(out)
 
 
+def devices_section(ws_paths, heart_paths, period=None):
+    """Across runs: watershed vs ECMO flow and delivered fraction / saturation of the files with
+    /metrics/watershed, and the PV loops of every file with /heart (support mode in the legend)."""
+    out = ["<h2>Mechanical circulatory support across runs</h2>"]
+
+    def dash(v, fmt="%.2f"):
+        return "-" if v is None else fmt % v
+    r = support.analyse_flow(ws_paths, period)
+    out.append("<h3>Watershed vs ECMO flow</h3>")
+    out.append(img(support.plot_flow(r)))
+    out.append(table(["case", "ECMO flow", "front mean", "front min", "front max", "Impella flow", "front vessel",
+                      "support"],
+                     [(x["case"], dash(x["ecmo_flow_L_min"], "%.3f"), dash(x["front_mean_cm"]), dash(x["front_min_cm"]),
+                       dash(x["front_max_cm"]), dash(x["impella_flow_L_min"], "%.3f"), x["front_vessel"] or "-",
+                       x["mode"] or "-") for x in r],
+                     ["", "L/min", "cm", "cm", "cm", "L/min", "", ""]))
+    out.append('<p class="note">Last beat: the last row of /metrics/watershed (front from the aortic root) and '
+               'the last beat mean of the ECMO and Impella flows (/metrics/cycles).</p>')
+    s = support.analyse_sat(ws_paths)
+    out.append("<h3>Delivered ECMO fraction and oxygen saturation</h3>")
+    out.append(img(support.plot_sat(s)))
+    rows = [(x["case"], b, dash(d["delivered_fraction"], "%.4f"), dash(None if d["saturation"] is None
+                                                                        else 100 * d["saturation"]))
+            for x in s for b, d in x["branches"].items()]
+    out.append(table(["case", "branch", "ECMO fraction", "saturation"], rows, ["", "", "1", "%"]))
+    out.append('<p class="note">%s</p>' % esc("; ".join("%s: S_oxy %.3g, S_native %.3g (%s)" % (
+        x["case"], x["S_oxy"], x["S_native"], x["saturation_source"]) for x in s)))
+    if len(heart_paths) > 1:
+        out.append("<h3>Left-ventricular pressure-volume loops</h3>")
+        out.append(img(pvloop.plot(pvloop.analyse(heart_paths, period))))
+    return "\n".join(out)
+
+
 def build(paths, path_vessels=None, period=None):
-    names = []
+    names, ws_paths, heart_paths = [], [], []
     for p in paths:
         with io.open_output(p) as f:
             names.append(io.case_name(f))
+            if "metrics/watershed" in f:
+                ws_paths.append(p)
+            if "heart" in f:
+                heart_paths.append(p)
     body = [section(p, path_vessels, period) for p in paths]
+    if ws_paths:
+        body.append(devices_section(ws_paths, heart_paths, period))
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     title = "hemotree report: " + ", ".join(dict.fromkeys(names))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title><style>%s</style></head><body>\n"
