@@ -607,7 +607,7 @@ def pvpython(*args):
     """xvfb-run -a pvpython ARGS. A display number of our own (-n) keeps clear of the :99 that
     every other xvfb-run -a tries first. Retried once when the virtual X server is lost in
     start-up, or when pvpython dies of a signal inside ParaView's renderer (seen once in CI
-    under load: SIGABRT from the GL context of Xvfb, not reproducible in 20 reruns); a Python
+    under load: SIGABRT from the GL context of Xvfb, not reproduced in 7 reruns); a Python
     error in the script exits 1 and is never retried."""
     for attempt in range(2):
         cmd = [XVFB, "-a", "-n", str(100 + (os.getpid() + 7 * attempt) % 800), PVPYTHON, *map(str, args)]
