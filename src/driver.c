@@ -1,4 +1,5 @@
 #include "driver.h"
+#include "checkpoint.h"
 #include "heart_metrics.h"
 #include "watershed_metrics.h"
 #include "heart_presets.h"
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double wall_now(void)
 {
@@ -258,12 +260,11 @@ typedef struct {
     ht_member_result *res;
 } member;
 
-static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
+static void fill_desc(const member *mb, ht_output_desc *dp)
 {
     const ht_case *c = mb->c;
     const ht_network *nw = mb->nw;
     const ht_net *n = &nw->net;
-    (void)o;
     ht_output_desc d;
     memset(&d, 0, sizeof d);
     d.path = mb->path;
@@ -293,6 +294,13 @@ static int open_output(member *mb, const ht_run_opts *o, char *msg, size_t len)
     d.version = HT_VERSION;
     d.git_hash = HT_GIT_HASH;
     d.flush_seconds = 2.0;
+    *dp = d;
+}
+
+static int open_output(member *mb, char *msg, size_t len)
+{
+    ht_output_desc d;
+    fill_desc(mb, &d);
     return ht_output_open(&d, &mb->out, msg, len);
 }
 
@@ -424,6 +432,191 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
     ht_output_attr(mb->out, "status", "completed");
 }
 
+/* ------------------------------------------------------------ checkpoint/restart
+ * Single runs only (M == 1). A checkpoint is taken at an output time, after the probe and
+ * heart rows were drained and the fields written, so the solver's probe buffers are empty.
+ * The payload (checkpoint.h frames it) holds, in order: the schedule and the output index
+ * k, the wall time so far, the output's sample counts, the solver's whole real buffer (U and
+ * every ht_work array: the scratch ones cost little and need no sorting out), with a heart
+ * its real buffer and hX, hX0, hlink, h_fail, the clock, then the driver's accumulators:
+ * v0, vtot0, the periodicity buffers and rows, the heart metrics and the watershed
+ * metrics. */
+#define CKPT_END 0x48544e44454e44ull
+
+static uint64_t ckpt_shape(const ht_solver *s)
+{
+    const ht_net *n = &s->nw->net;
+    int64_t v[20] = {n->n_cells, n->n_faces, n->n_vessels, n->n_inlets, n->n_outlets, n->n_junctions,
+                     n->n_probes, n->n_members, n->heart, n->tracer, n->dev != NULL, (int64_t)sizeof(real),
+                     (int64_t)ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces,
+                                             (size_t)n->n_outlets, (size_t)n->n_inlets),
+                     n->heart ? (int64_t)ht_heart_layout(NULL, NULL, (size_t)s->M, (size_t)n->n_outlets) : 0,
+                     (int64_t)sizeof(ht_heart_state), (int64_t)sizeof(ht_heart_lv_link), (int64_t)sizeof(ht_clock),
+                     HT_CYC_NCOL, HT_HEART_NSAMP, (int64_t)sizeof(ht_heart_metrics)};
+    return ht_fnv1a64(v, sizeof v, HT_FNV_OFFSET);
+}
+
+static uint64_t ckpt_input(const ht_case *c)
+{
+    const char *t = c->config_text ? c->config_text : "";
+    return ht_fnv1a64(t, strlen(t), HT_FNV_OFFSET);
+}
+
+typedef struct {
+    long k;                           /* output times done (the last one is the checkpoint's) */
+    double t;                         /* its time */
+    double wall;                      /* s of wall time so far */
+    unsigned long long n_t, heart_n;  /* output counts */
+    unsigned long long *probe_n;      /* [n_probes] */
+} ckpt_point;
+
+#define PUT(x) ht_ckpt_put(&b, &(x), sizeof(x))
+#define PUTN(p, cnt) ht_ckpt_put(&b, (p), sizeof *(p) * (size_t)(cnt))
+
+static int ckpt_save(const char *path, const schedule *sc, const ht_solver *s, const member *mb,
+                     const ckpt_point *cp, char *msg, size_t len)
+{
+    const ht_net *n = &s->nw->net;
+    ht_ckpt_buf b;
+    memset(&b, 0, sizeof b);
+    PUT(sc->cycles); PUT(sc->n_out); PUT(sc->t_end); PUT(sc->interval); PUT(sc->per_cycle);
+    PUT(cp->k); PUT(cp->t); PUT(cp->wall); PUT(cp->n_t); PUT(cp->heart_n);
+    PUTN(cp->probe_n, n->n_probes);
+    size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces, (size_t)n->n_outlets,
+                                  (size_t)n->n_inlets);
+    PUTN(s->buf, total);
+    if (n->heart) {
+        size_t ht = ht_heart_layout(NULL, NULL, (size_t)s->M, (size_t)n->n_outlets);
+        PUTN(s->hbuf, ht);
+        PUTN(s->w.hX, s->M); PUTN(s->w.hX0, s->M); PUTN(s->w.hlink, s->M); PUTN(s->w.h_fail, s->M);
+    }
+    PUTN(s->clk, s->M);
+    PUT(mb->v0); PUT(mb->vtot0);
+    const periodicity *pr = &mb->pr;
+    PUT(pr->have_prev); PUT(pr->n_rows);
+    PUTN(pr->cur, pr->per_cycle * pr->sites); PUTN(pr->prev, pr->per_cycle * pr->sites);
+    PUTN(pr->rows, 3 * pr->n_rows);
+    if (n->heart) {
+        ht_heart_metrics hm = mb->hm;
+        hm.rows = NULL;
+        hm.cap = 0;
+        PUT(hm);
+        PUTN(mb->hm.rows, mb->hm.n_rows * HT_CYC_NCOL);
+        const ht_ws_metrics *ws = &mb->ws;
+        PUT(ws->on);
+        if (ws->on) {
+            PUT(ws->started); PUT(ws->beat); PUT(ws->t0); PUT(ws->t_prev); PUT(ws->f_prev); PUT(ws->f_int);
+            PUT(ws->f_min); PUT(ws->f_max); PUT(ws->d); PUT(ws->n_cols); PUT(ws->n_rows);
+            PUTN(ws->rows, ws->n_rows * (size_t)ws->n_cols);
+        }
+    }
+    uint64_t end = CKPT_END;
+    PUT(end);
+    int rc = ht_ckpt_write(path, ckpt_shape(s), ckpt_input(mb->c), &b, msg, len);
+    ht_ckpt_buf_free(&b);
+    return rc;
+}
+
+#define GET(x) ht_ckpt_get(&r, &(x), sizeof(x))
+#define GETN(p, cnt) ht_ckpt_get(&r, (p), sizeof *(p) * (size_t)(cnt))
+
+/* Read path into the solver and the member; the counts into cp (probe_n allocated by the
+ * caller). 0, or -1 with a message naming the file. */
+static int ckpt_load(const char *path, const schedule *sc, ht_solver *s, member *mb, ckpt_point *cp, char *msg,
+                     size_t len)
+{
+    const ht_net *n = &s->nw->net;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (ht_ckpt_read(path, ckpt_shape(s), ckpt_input(mb->c), &data, &size, msg, len)) return -1;
+    ht_ckpt_reader r = {data, size, 0, 0};
+    schedule x;
+    memset(&x, 0, sizeof x);
+    GET(x.cycles); GET(x.n_out); GET(x.t_end); GET(x.interval); GET(x.per_cycle);
+    if (!r.short_read && (x.cycles != sc->cycles || x.n_out != sc->n_out || x.t_end != sc->t_end ||
+                          x.interval != sc->interval || x.per_cycle != sc->per_cycle)) {
+        snprintf(msg, len, "%s: the checkpoint's run has %d cycles (%ld output times), this one %d (%ld): give "
+                 "the same --cycles", path, x.cycles, x.n_out, sc->cycles, sc->n_out);
+        free(data);
+        return -1;
+    }
+    GET(cp->k); GET(cp->t); GET(cp->wall); GET(cp->n_t); GET(cp->heart_n);
+    GETN(cp->probe_n, n->n_probes);
+    size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces, (size_t)n->n_outlets,
+                                  (size_t)n->n_inlets);
+    GETN(s->buf, total);
+    if (n->heart) {
+        size_t ht = ht_heart_layout(NULL, NULL, (size_t)s->M, (size_t)n->n_outlets);
+        GETN(s->hbuf, ht);
+        GETN(s->w.hX, s->M); GETN(s->w.hX0, s->M); GETN(s->w.hlink, s->M); GETN(s->w.h_fail, s->M);
+    }
+    GETN(s->clk, s->M);
+    GET(mb->v0); GET(mb->vtot0);
+    periodicity *pr = &mb->pr;
+    GET(pr->have_prev); GET(pr->n_rows);
+    if (pr->n_rows < 0 || pr->n_rows > sc->cycles + (int)(sc->t_end / (sc->period > 0 ? sc->period : 1)) + 2)
+        r.short_read = 1;
+    GETN(pr->cur, pr->per_cycle * pr->sites); GETN(pr->prev, pr->per_cycle * pr->sites);
+    if (!r.short_read) GETN(pr->rows, 3 * pr->n_rows);
+    if (n->heart && !r.short_read) {
+        ht_heart_metrics hm;
+        GET(hm);
+        if (!r.short_read && hm.n_rows > 0) {
+            double *rows = malloc(sizeof(double) * hm.n_rows * HT_CYC_NCOL);
+            if (!rows || GETN(rows, hm.n_rows * HT_CYC_NCOL)) {
+                free(rows);
+                r.short_read = 1;
+            } else {
+                hm.rows = rows;
+                hm.cap = hm.n_rows;
+            }
+        } else {
+            hm.rows = NULL;
+            hm.cap = 0;
+        }
+        if (!r.short_read) {
+            ht_heart_metrics_free(&mb->hm);
+            mb->hm = hm;
+        }
+        ht_ws_metrics *ws = &mb->ws;
+        int on = 0;
+        GET(on);
+        if (!r.short_read && on != ws->on) r.short_read = 1;
+        if (on && !r.short_read) {
+            int n_cols = 0;
+            size_t n_rows = 0;
+            GET(ws->started); GET(ws->beat); GET(ws->t0); GET(ws->t_prev); GET(ws->f_prev); GET(ws->f_int);
+            GET(ws->f_min); GET(ws->f_max); GET(ws->d); GET(n_cols); GET(n_rows);
+            if (!r.short_read && (n_cols != ws->n_cols || n_rows > r.n / sizeof(double))) r.short_read = 1;
+            if (!r.short_read && n_rows > 0) {
+                ws->rows = malloc(sizeof(double) * n_rows * (size_t)n_cols);
+                ws->front_vessel = malloc(sizeof *ws->front_vessel * n_rows);
+                if (!ws->rows || !ws->front_vessel || GETN(ws->rows, n_rows * (size_t)n_cols)) {
+                    r.short_read = 1;
+                } else {
+                    ws->n_rows = ws->cap = n_rows;
+                    for (size_t j = 0; j < n_rows; ++j) {
+                        int v = (int)ws->rows[j * (size_t)n_cols + HT_WS_VESSEL];
+                        ws->front_vessel[j] = ws->vessel_names[v >= 0 && v < mb->nw->net.n_vessels ? v : 0];
+                    }
+                }
+            }
+        }
+    }
+    uint64_t end = 0;
+    GET(end);
+    free(data);
+    if (r.short_read || end != CKPT_END || r.off != r.n || cp->k < 1 || cp->k >= sc->n_out) {
+        snprintf(msg, len, "%s: checkpoint payload does not match this run (corrupted or of another build)", path);
+        return -1;
+    }
+    return 0;
+}
+#undef PUT
+#undef PUTN
+#undef GET
+#undef GETN
+
 int ht_schedule_equal(const ht_case *a, const ht_case *b, const ht_run_opts *o)
 {
     schedule x = make_schedule(a, o), y = make_schedule(b, o);
@@ -439,6 +632,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     ht_error err;
     const ht_network *nw = nws[0];
     int stacked = 0, rc = 1;
+    char *ck_path = NULL;                   /* checkpoint/restart, below */
+    unsigned long long *probe_n = NULL;
     memset(&stack, 0, sizeof stack);
     for (int m = 0; m < M; ++m) {
         memset(&res[m], 0, sizeof res[m]);
@@ -498,10 +693,64 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
     }
 
+    /* checkpoint/restart (single runs) */
+    long k0 = 1;
+    double wall_prev = 0, t_ckpt = 0;
+    probe_n = calloc((size_t)(np > 0 ? np : 1), sizeof *probe_n);
+    if (!probe_n) goto oom;
+    if ((o->restart || o->ckpt_every > 0) && M != 1) {
+        fprintf(stderr, "hemotree: checkpoint/restart is for single runs only\n");
+        for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, "checkpoint/restart: single runs only", NULL);
+        rc = 2;
+        goto done;
+    }
+    if (o->ckpt_every > 0 && !(ck_path = ht_ckpt_path_for(paths[0]))) goto oom;
+    if (o->restart) {
+        ckpt_point cp = {0, 0, 0, 0, 0, probe_n};
+        if (ckpt_load(o->restart, &sc, &s, &mbs[0], &cp, msg, sizeof msg)) {
+            fprintf(stderr, "hemotree: %s\n", msg);
+            res[0].code = 2;
+            copy_msg(res[0].msg, sizeof res[0].msg, msg, NULL);
+            rc = 2;
+            goto done;
+        }
+        ht_output_desc d;
+        fill_desc(&mbs[0], &d);
+        if (ht_output_reopen(&d, cp.n_t, cp.heart_n, probe_n, &mbs[0].out, msg, sizeof msg)) {
+            fprintf(stderr, "hemotree: cannot continue the output of %s: %s\n", o->restart, msg);
+            res[0].code = 2;
+            copy_msg(res[0].msg, sizeof res[0].msg, "cannot continue the output: ", msg);
+            rc = 2;
+            goto done;
+        }
+        k0 = cp.k + 1;
+        wall_prev = cp.wall;
+        t_ckpt = cp.t;
+        if (!o->quiet)
+            printf("hemotree: continuing %s from t = %.6g s (%s)\n", paths[0], cp.t, o->restart);
+    }
+    /* test hook (tests/test_checkpoint.py): HEMOTREE_TEST_ABORT_AFTER_CKPT=N[+K] ends the process
+     * with _exit(3), without closing anything, K output times (default 0) after its N-th
+     * checkpoint, the output flushed just before: a killed run whose file holds samples past
+     * its checkpoint */
+    long abort_n = 0, abort_k = 0, n_ckpt = 0, abort_at = -1;
+    {
+        const char *hook = getenv("HEMOTREE_TEST_ABORT_AFTER_CKPT");
+        if (hook && *hook) {
+            char *end;
+            abort_n = strtol(hook, &end, 10);
+            if (*end == '+') abort_k = strtol(end + 1, NULL, 10);
+        }
+    }
+
     int live = 0;
     for (int m = 0; m < M; ++m) {
         member *mb = &mbs[m];
-        if (open_output(mb, o, msg, sizeof msg)) {
+        if (o->restart) {
+            ++live;
+            continue;
+        }
+        if (open_output(mb, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "cannot write output: %s", msg);
             mb->out = NULL;
@@ -525,8 +774,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     for (int m = 0; m < M; ++m)
         if (mbs[m].done) s.clk[m].fail = HT_FAIL_MEMORY;
 
-    double w0 = wall_now(), w_last = w0;
-    for (long k = 1; k <= sc.n_out && live > 0; ++k) {
+    double w0 = wall_now() - wall_prev, w_last = w0, w_ckpt = wall_now();
+    for (long k = k0; k <= sc.n_out && live > 0; ++k) {
         double t_stop = k == sc.n_out ? sc.t_end : k * sc.interval;
         int code = ht_solver_advance(&s, t_stop);
         if (code < 0) {
@@ -589,6 +838,27 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             if (sc.per_cycle > 0) periodicity_sample(&mb->pr, k, f.p, max_rows);
         }
         ht_solver_probe_clear(&s);
+        if (ck_path && k < sc.n_out && !mbs[0].done) {
+            int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
+                                   : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9);
+            if (due) {
+                ckpt_point cp = {k, t_stop, wall_now() - w0, 0, 0, probe_n};
+                if (ht_output_sync(mbs[0].out, &cp.n_t, &cp.heart_n, probe_n, msg, sizeof msg) ||
+                    ckpt_save(ck_path, &sc, &s, &mbs[0], &cp, msg, sizeof msg)) {
+                    fprintf(stderr, "hemotree: warning: no checkpoint at t = %.6g s: %s\n", t_stop, msg);
+                } else {
+                    t_ckpt = t_stop;
+                    w_ckpt = wall_now();
+                    if (++n_ckpt == abort_n) abort_at = k + abort_k;
+                }
+            }
+        }
+        if (k == abort_at) {
+            unsigned long long a, b;
+            ht_output_sync(mbs[0].out, &a, &b, probe_n, msg, sizeof msg);
+            fflush(stdout);
+            _exit(3);
+        }
         double now = wall_now();
         if (o->progress && (now - w_last > 0.5 || k == sc.n_out)) {
             w_last = now;
@@ -632,6 +902,8 @@ done:
     }
     free(mbs);
     free(fbuf);
+    free(ck_path);
+    free(probe_n);
     ht_solver_free(&s);
     if (stacked) ht_network_free(&stack);
     return rc;
@@ -645,7 +917,16 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
         fprintf(stderr, "hemotree: %s\n", err.msg);
         return 2;
     }
-    char *out_path = o->out_path ? NULL : default_out_path(c);
+    if (o->restart && o->backend == HT_BACKEND_CUDA) {
+        fprintf(stderr, "hemotree: --restart continues on the CPU backend only (--backend cuda given)\n");
+        ht_network_free(&nw);
+        return 2;
+    }
+    ht_run_opts ro = *o;
+    if (o->restart) ro.backend = HT_BACKEND_CPU; /* the device clock cannot start mid-run */
+    o = &ro;
+    /* --restart OUT.ckpt continues OUT.h5 unless -o says otherwise */
+    char *out_path = o->out_path ? NULL : o->restart ? ht_ckpt_output_for(o->restart) : default_out_path(c);
     const char *path = o->out_path ? o->out_path : out_path;
     if (!path) {
         fprintf(stderr, "hemotree: out of memory\n");

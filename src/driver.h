@@ -11,6 +11,12 @@ typedef struct {
     int quiet;              /* no summary */
     int backend;            /* HT_BACKEND_* */
     long member_base;       /* ensembles: messages name member member_base + m */
+    /* checkpoint/restart, single runs only (src/checkpoint.h): a checkpoint OUT.ckpt at the
+     * first output time after every ckpt_every simulated seconds (ckpt_wall: wall seconds)
+     * since the last one; restart: continue from that checkpoint, appending to out_path */
+    double ckpt_every;
+    int ckpt_wall;
+    const char *restart;
 } ht_run_opts;
 
 enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };

@@ -781,19 +781,13 @@ static int close_ids(ht_output *o, int rc)
     return closeh(o, &o->file, NULL, rc);
 }
 
-int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen)
+/* The writer's memory for d (no file yet); NULL with err set. */
+static ht_output *writer_new(const ht_output_desc *d, char *err, size_t errlen)
 {
-    if (out) *out = NULL;
-    if (err && errlen) err[0] = '\0';
-    if (check_desc(d, err, errlen)) return -1;
-    if (!out) {
-        if (err && errlen) snprintf(err, errlen, "%s: no place for the writer", d->path);
-        return -1;
-    }
     ht_output *o = calloc(1, sizeof *o);
     if (!o) {
         if (err && errlen) snprintf(err, errlen, "%s: out of memory", d->path);
-        return -1;
+        return NULL;
     }
     o->file = o->str_t = o->time_d = H5I_INVALID_HID;
     for (int j = 0; j < N_FIELDS_MAX; ++j) o->field_d[j] = H5I_INVALID_HID;
@@ -818,10 +812,24 @@ int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t e
     if (oom) {
         if (err && errlen) snprintf(err, errlen, "%s: out of memory", d->path);
         release(o);
-        return -1;
+        return NULL;
     }
     const char *slash = strrchr(o->path, '/');
     o->h5_base = slash ? (char *)slash + 1 : o->path;
+    return o;
+}
+
+int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen)
+{
+    if (out) *out = NULL;
+    if (err && errlen) err[0] = '\0';
+    if (check_desc(d, err, errlen)) return -1;
+    if (!out) {
+        if (err && errlen) snprintf(err, errlen, "%s: no place for the writer", d->path);
+        return -1;
+    }
+    ht_output *o = writer_new(d, err, errlen);
+    if (!o) return -1;
 
     quiet q = quiet_on(o, err, errlen);
     int rc = 0, created = 0;
@@ -860,6 +868,145 @@ int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t e
         release(o);
         return -1;
     }
+    quiet_off(o, q);
+    *out = o;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- checkpoint/restart */
+
+int ht_output_sync(ht_output *o, unsigned long long *n_t, unsigned long long *heart_n, unsigned long long *probe_n,
+                   char *err, size_t errlen)
+{
+    if (!o) {
+        if (err && errlen) snprintf(err, errlen, "output: not open");
+        return -1;
+    }
+    quiet qs = quiet_on(o, err, errlen);
+    int rc = flush(o);
+    quiet_off(o, qs);
+    if (rc) return rc;
+    *n_t = (unsigned long long)o->n_t;
+    *heart_n = (unsigned long long)o->heart_n;
+    for (int i = 0; probe_n && i < o->n_probes; ++i) probe_n[i] = (unsigned long long)o->probe_n[i];
+    return 0;
+}
+
+/* Open an existing extendible dataset and cut it to n rows (it must have at least n). */
+static hid_t cut_dset(ht_output *o, const char *path, hsize_t n)
+{
+    hid_t d = H5Dopen2(o->file, path, H5P_DEFAULT), sp = H5I_INVALID_HID;
+    if (d < 0) {
+        h5err(o, path, "H5Dopen2 (the file does not have the layout of this case)");
+        return H5I_INVALID_HID;
+    }
+    hsize_t dims[2] = {0, 0};
+    int rc = 0, rank = 0;
+    if ((sp = H5Dget_space(d)) < 0) {
+        rc = h5err(o, path, "H5Dget_space");
+    } else if ((rank = H5Sget_simple_extent_dims(sp, dims, NULL)) < 1 || rank > 2) {
+        rc = h5err(o, path, "H5Sget_simple_extent_dims");
+    } else if (dims[0] < n) {
+        set_err(o, "%s: %s has %llu rows, fewer than the checkpoint's %llu (the file is not the one the "
+                   "checkpoint was taken with)", o->path, path, (unsigned long long)dims[0], (unsigned long long)n);
+        rc = -1;
+    } else if (dims[0] > n) {
+        dims[0] = n;
+        if (H5Dset_extent(d, dims) < 0) rc = h5err(o, path, "H5Dset_extent");
+    }
+    closeh(o, &sp, path, 0);
+    if (rc) closeh(o, &d, path, 0);
+    return d;
+}
+
+static int reopen_impl(ht_output *o, const ht_output_desc *d, hsize_t n_t, hsize_t heart_n,
+                       const unsigned long long *probe_n)
+{
+    char path[1100];
+    if ((o->str_t = H5Tcopy(H5T_C_S1)) < 0) return h5err(o, "string type", "H5Tcopy");
+    if (H5Tset_size(o->str_t, H5T_VARIABLE) < 0) return h5err(o, "string type", "H5Tset_size");
+    if (H5Tset_cset(o->str_t, H5T_CSET_UTF8) < 0) return h5err(o, "string type", "H5Tset_cset");
+    if ((o->file = H5Fopen(o->path, H5F_ACC_RDWR, H5P_DEFAULT)) < 0) return h5err(o, NULL, "H5Fopen");
+    if ((o->time_d = cut_dset(o, "/time", n_t)) < 0) return -1;
+    for (int j = 0; j < o->n_fields; ++j) {
+        snprintf(path, sizeof path, "/fields/%s", field_name[j]);
+        if ((o->field_d[j] = cut_dset(o, path, n_t)) < 0) return -1;
+    }
+    for (int v = 0; o->heart && v < HEART_COLS; ++v) {
+        snprintf(path, sizeof path, "/heart/%s", heart_var[v]);
+        if ((o->heart_d[v] = cut_dset(o, path, heart_n)) < 0) return -1;
+    }
+    o->heart_n = heart_n;
+    for (int i = 0; i < o->n_probes; ++i) {
+        for (int v = 0; v < 4; ++v) {
+            snprintf(path, sizeof path, "/probes/%s/%s", o->probe_names[i], probe_var[v]);
+            if ((o->probe_d[i][v] = cut_dset(o, path, (hsize_t)probe_n[i])) < 0) return -1;
+        }
+        o->probe_n[i] = (hsize_t)probe_n[i];
+    }
+    /* the output times so far, for the XDMF */
+    hsize_t cap = n_t > 64 ? n_t : 64;
+    if (!(o->times = malloc((size_t)cap * sizeof *o->times))) {
+        set_err(o, "out of memory");
+        return -1;
+    }
+    o->cap_t = cap;
+    if (n_t && H5Dread(o->time_d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, o->times) < 0)
+        return h5err(o, "/time", "H5Dread");
+    o->n_t = n_t;
+    /* the /xdmf/<f>/<k> rows: keep those below n_t, drop the killed run's later ones */
+    hsize_t k = 0;
+    for (; k < n_t; ++k) {
+        snprintf(path, sizeof path, "/xdmf/%s/%llu", field_name[0], (unsigned long long)k);
+        htri_t e = H5Lexists(o->file, path, H5P_DEFAULT);
+        if (e < 0) return h5err(o, path, "H5Lexists");
+        if (!e) break;
+    }
+    o->vds_nt = k;
+    for (k = n_t;; ++k) {
+        int any = 0;
+        for (int j = 0; j < o->n_fields; ++j) {
+            snprintf(path, sizeof path, "/xdmf/%s/%llu", field_name[j], (unsigned long long)k);
+            htri_t e = H5Lexists(o->file, path, H5P_DEFAULT);
+            if (e < 0) return h5err(o, path, "H5Lexists");
+            if (e && H5Ldelete(o->file, path, H5P_DEFAULT) < 0) return h5err(o, path, "H5Ldelete");
+            any |= e > 0;
+        }
+        if (!any) break;
+    }
+    hid_t root = H5Gopen2(o->file, "/", H5P_DEFAULT);
+    if (root < 0) return h5err(o, "/", "H5Gopen2");
+    int rc = put_attr_str(o, root, "/", "status", "running");
+    rc = closeh(o, &root, "/", rc);
+    (void)d;
+    if (!rc) rc = make_rows(o, n_t);
+    if (!rc) rc = flush(o);
+    if (!rc) rc = make_grid_common(o);
+    if (!rc) rc = write_xdmf(o, n_t);
+    return rc;
+}
+
+int ht_output_reopen(const ht_output_desc *d, unsigned long long n_t, unsigned long long heart_n,
+                     const unsigned long long *probe_n, ht_output **out, char *err, size_t errlen)
+{
+    if (out) *out = NULL;
+    if (err && errlen) err[0] = '\0';
+    if (check_desc(d, err, errlen)) return -1;
+    if (!out) {
+        if (err && errlen) snprintf(err, errlen, "%s: no place for the writer", d->path);
+        return -1;
+    }
+    ht_output *o = writer_new(d, err, errlen);
+    if (!o) return -1;
+    quiet q = quiet_on(o, err, errlen);
+    int rc = reopen_impl(o, d, (hsize_t)n_t, (hsize_t)heart_n, probe_n);
+    if (rc) {
+        close_ids(o, rc);
+        quiet_off(o, q);
+        release(o);
+        return -1;
+    }
+    o->flush_wall = wall_now();
     quiet_off(o, q);
     *out = o;
     return 0;

@@ -65,6 +65,18 @@ typedef struct {
  * directory is reported as such. Probe names must be usable as HDF5 group names. */
 int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen);
 
+/* Checkpoint/restart (src/checkpoint.h, driver.c). sync flushes the file to disk and gives
+ * the sample counts written so far: output times, heart rows and each probe's samples
+ * (probe_n [n_probes], may be NULL). reopen opens an existing OUT.h5 of the same case (the
+ * same desc as its open) for append, cuts /time, /fields, /heart and /probes back to those
+ * counts (what a killed run wrote after its checkpoint is dropped), removes /xdmf rows past
+ * them, sets status "running" and rewrites the XDMF. A file with fewer samples than the
+ * counts is refused. */
+int ht_output_sync(ht_output *o, unsigned long long *n_t, unsigned long long *heart_n, unsigned long long *probe_n,
+                   char *err, size_t errlen);
+int ht_output_reopen(const ht_output_desc *d, unsigned long long n_t, unsigned long long heart_n,
+                     const unsigned long long *probe_n, ht_output **out, char *err, size_t errlen);
+
 /* Append one output time: each array [n_cells]; c may be NULL when tracer is off. */
 int ht_output_fields(ht_output *o, double t, const double *p, const double *q,
                      const double *a, const double *u, const double *c,
