@@ -356,6 +356,8 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
     char msg[512];
     double vin = 0, vout = 0;
     for (int k = m * n->m_inlets; k < (m + 1) * n->m_inlets; ++k) vin += s->w.vol_in[k];
+    /* the ECMO return enters the tree inside a vessel, not through an inlet: it is inflow too */
+    if (s->w.d_vol_ecmo) vin += s->w.d_vol_ecmo[m];
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) vout += s->w.vol_out[k];
     double v1 = ht_solver_volume(s, m), v0 = mb->v0;
     const ht_clock *clk = &s->clk[m];
