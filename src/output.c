@@ -819,16 +819,22 @@ static ht_output *writer_new(const ht_output_desc *d, char *err, size_t errlen)
     return o;
 }
 
-int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen)
+/* The checks and the allocation that opening and reopening share. */
+static ht_output *writer_start(const ht_output_desc *d, ht_output **out, char *err, size_t errlen)
 {
     if (out) *out = NULL;
     if (err && errlen) err[0] = '\0';
-    if (check_desc(d, err, errlen)) return -1;
+    if (check_desc(d, err, errlen)) return NULL;
     if (!out) {
         if (err && errlen) snprintf(err, errlen, "%s: no place for the writer", d->path);
-        return -1;
+        return NULL;
     }
-    ht_output *o = writer_new(d, err, errlen);
+    return writer_new(d, err, errlen);
+}
+
+int ht_output_open(const ht_output_desc *d, ht_output **out, char *err, size_t errlen)
+{
+    ht_output *o = writer_start(d, out, err, errlen);
     if (!o) return -1;
 
     quiet q = quiet_on(o, err, errlen);
@@ -989,14 +995,7 @@ static int reopen_impl(ht_output *o, const ht_output_desc *d, hsize_t n_t, hsize
 int ht_output_reopen(const ht_output_desc *d, unsigned long long n_t, unsigned long long heart_n,
                      const unsigned long long *probe_n, ht_output **out, char *err, size_t errlen)
 {
-    if (out) *out = NULL;
-    if (err && errlen) err[0] = '\0';
-    if (check_desc(d, err, errlen)) return -1;
-    if (!out) {
-        if (err && errlen) snprintf(err, errlen, "%s: no place for the writer", d->path);
-        return -1;
-    }
-    ht_output *o = writer_new(d, err, errlen);
+    ht_output *o = writer_start(d, out, err, errlen);
     if (!o) return -1;
     quiet q = quiet_on(o, err, errlen);
     int rc = reopen_impl(o, d, (hsize_t)n_t, (hsize_t)heart_n, probe_n);
