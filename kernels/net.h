@@ -116,7 +116,10 @@ typedef struct {
 
 /* Failure codes, first failure wins (cell and time recorded with it). */
 enum { HT_OK = 0, HT_FAIL_NONFINITE = 1, HT_FAIL_AREA = 2, HT_FAIL_CFL = 3, HT_FAIL_JUNCTION = 4,
-       HT_FAIL_BOUNDARY = 5, HT_FAIL_MEMORY = 6 /* host only: probe buffers */ };
+       HT_FAIL_BOUNDARY = 5, HT_FAIL_MEMORY = 6 /* host only: probe buffers */,
+       /* not a failure: the driver stopped the member (periodic state reached); every
+        * kernel skips a member whose code is nonzero, so this one simply stops stepping */
+       HT_STOPPED = 7 };
 
 typedef struct {
     real t;               /* s */

@@ -148,6 +148,7 @@ typedef struct {
     int cycles;                /* default 10 */
     double t_end;              /* s; > 0 overrides cycles * period */
     double conv_tol;           /* periodic-state tolerance (relative), default 1e-3 */
+    int stop_periodic;         /* 1: end the run at the first cycle within conv_tol (default 0) */
 
     /* output */
     double out_interval;       /* s between field samples, default period/100 */

@@ -1500,7 +1500,8 @@ static int parse_numerics(ctx *x, const yt_node *root, ht_case *c, ht_error *err
 
 static int parse_run(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
 {
-    static const char *const keys[] = {"cycles", "period", "t_end", "convergence_tolerance", NULL};
+    static const char *const keys[] = {"cycles", "period", "t_end", "convergence_tolerance", "stop_when_periodic",
+                                       NULL};
     const yt_node *m = yt_get(root, "run");
     int rc;
     if (!m) return 0;
@@ -1509,7 +1510,8 @@ static int parse_run(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
         (rc = ht_get_quantity(m, "run", "period", "time", HT_POSITIVE, 0, &c->period, &x->period_given, err)) ||
         (rc = ht_get_quantity(m, "run", "t_end", "time", HT_NONNEGATIVE, 0, &c->t_end, NULL, err)) ||
         (rc = ht_get_quantity(m, "run", "convergence_tolerance", "dimensionless", HT_POSITIVE, c->conv_tol,
-                              &c->conv_tol, NULL, err)))
+                              &c->conv_tol, NULL, err)) ||
+        (rc = ht_get_bool(m, "run", "stop_when_periodic", c->stop_periodic, &c->stop_periodic, err)))
         return rc;
     return 0;
 }

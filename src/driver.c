@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* access */
 #include "driver.h"
 #include "checkpoint.h"
 #include "heart_metrics.h"
@@ -8,6 +9,7 @@
 #include "output.h"
 #include "solver.h"
 #include "step.h"
+#include <unistd.h>
 #include "cpu/step_cpu.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,12 +173,14 @@ static void periodicity_free(periodicity *pr)
     free(pr->rows);
 }
 
-/* sample k (1-based since t = 0) of the run; closes a cycle every per_cycle samples */
-static void periodicity_sample(periodicity *pr, long k, const double *p, int max_rows)
+/* sample k (1-based since t = 0) of the run; closes a cycle every per_cycle samples.
+ * 1 when it added a row (a cycle compared with the previous one). */
+static int periodicity_sample(periodicity *pr, long k, const double *p, int max_rows)
 {
     long slot = (k - 1) % pr->per_cycle;
+    int added = 0;
     for (int v = 0; v < pr->sites; ++v) pr->cur[slot * pr->sites + v] = p[pr->cell[v]];
-    if (slot != pr->per_cycle - 1) return;
+    if (slot != pr->per_cycle - 1) return 0;
     int cycle = (int)(k / pr->per_cycle);
     if (pr->have_prev && pr->n_rows < max_rows) {
         double worst = 0, worst_abs = 0;
@@ -197,9 +201,11 @@ static void periodicity_sample(periodicity *pr, long k, const double *p, int max
         r[0] = cycle;
         r[1] = worst;
         r[2] = worst_abs;
+        added = 1;
     }
     memcpy(pr->prev, pr->cur, sizeof(double) * (size_t)(pr->per_cycle * pr->sites));
     pr->have_prev = 1;
+    return added;
 }
 
 typedef struct {
@@ -257,6 +263,8 @@ typedef struct {
     ht_heart_metrics hm;        /* per-beat metrics (runs with a heart) */
     ht_ws_metrics ws;           /* per-beat watershed metrics (runs with a VA-ECMO) */
     int done;                   /* failed or could not write: no more output */
+    int stopped;                /* reached its periodic state (run.stop_when_periodic): no more
+                                 * steps, its output stays open until the launch ends */
     ht_member_result *res;
 } member;
 
@@ -398,7 +406,7 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
         }
         const ht_ws_metrics *ws = &mb->ws;
         if (ws->on && ws->n_rows > 0) {
-            const char *wunits[HT_WS_NFIX + HT_WS_MAXBR] = {"1", "s", "m", "m", "m", "1"};
+            const char *wunits[HT_WS_NFIX + 2 * HT_WS_MAXBR] = {"1", "s", "m", "m", "m", "1"};
             for (int k = HT_WS_NFIX; k < ws->n_cols; ++k) wunits[k] = "1";
             if (ht_output_table(mb->out, "/metrics/watershed", ws->n_rows, ws->n_cols,
                                 (const char *const *)ws->col_names, wunits, ws->rows, msg, sizeof msg) ||
@@ -435,14 +443,17 @@ static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
 }
 
 /* ------------------------------------------------------------ checkpoint/restart
- * Single runs only (M == 1). A checkpoint is taken at an output time, after the probe and
- * heart rows were drained and the fields written, so the solver's probe buffers are empty.
- * The payload (checkpoint.h frames it) holds, in order: the schedule and the output index
- * k, the wall time so far, the output's sample counts, the solver's whole real buffer (U and
- * every ht_work array: the scratch ones cost little and need no sorting out), with a heart
- * its real buffer and hX, hX0, hlink, h_fail, the clock, then the driver's accumulators:
- * v0, vtot0, the periodicity buffers and rows, the heart metrics and the watershed
- * metrics. */
+ * Of a launch (a single run is a launch of one; a sweep checkpoints each of its launches).
+ * A checkpoint is taken at an output time, after the probe and heart rows were drained and
+ * the fields written, so the solver's probe buffers are empty. The payload (checkpoint.h
+ * frames it) holds, in order: the schedule, the output index k, its time, the wall time so
+ * far; per member whether it has ended (failed: its result; stopped at its periodic state)
+ * and its output's sample counts; the solver's whole real buffer (U and every ht_work
+ * array: the scratch ones cost little and need no sorting out), with a heart its real
+ * buffer and hX, hX0, hlink, h_fail, the clocks; then per member the driver's accumulators:
+ * v0, vtot0, the periodicity buffers and rows, the heart metrics and the watershed metrics.
+ * On the CUDA backend the device's state is copied back whole first, and after a restart
+ * to the device again (ht_solver_state_sync). */
 #define CKPT_END 0x48544e44454e44ull
 
 static uint64_t ckpt_shape(const ht_solver *s)
@@ -458,32 +469,51 @@ static uint64_t ckpt_shape(const ht_solver *s)
     return ht_fnv1a64(v, sizeof v, HT_FNV_OFFSET);
 }
 
-static uint64_t ckpt_input(const ht_case *c)
+/* the resolved input of every member, in launch order */
+static uint64_t ckpt_input(const member *mbs, int M)
 {
-    const char *t = c->config_text ? c->config_text : "";
-    return ht_fnv1a64(t, strlen(t), HT_FNV_OFFSET);
+    uint64_t h = HT_FNV_OFFSET;
+    for (int m = 0; m < M; ++m) {
+        const char *t = mbs[m].c->config_text ? mbs[m].c->config_text : "";
+        h = ht_fnv1a64(t, strlen(t) + 1, h);
+    }
+    return h;
 }
 
 typedef struct {
     long k;                           /* output times done (the last one is the checkpoint's) */
     double t;                         /* its time */
     double wall;                      /* s of wall time so far */
-    unsigned long long n_t, heart_n;  /* output counts */
-    unsigned long long *probe_n;      /* [n_probes] */
+    unsigned long long *n_t, *heart_n; /* [M] output counts */
+    unsigned long long *probe_n;      /* [M][m_probes] */
 } ckpt_point;
 
 #define PUT(x) ht_ckpt_put(&b, &(x), sizeof(x))
 #define PUTN(p, cnt) ht_ckpt_put(&b, (p), sizeof *(p) * (size_t)(cnt))
 
-static int ckpt_save(const char *path, const schedule *sc, const ht_solver *s, const member *mb,
-                     const ckpt_point *cp, char *msg, size_t len)
+/* Flush every member's output and write path; 0, or -1 with a message. */
+static int ckpt_save(const char *path, const schedule *sc, ht_solver *s, member *mbs, ckpt_point *cp, char *msg,
+                     size_t len)
 {
     const ht_net *n = &s->nw->net;
+    int M = s->M, np = n->m_probes;
+    for (int m = 0; m < M; ++m) {
+        cp->n_t[m] = cp->heart_n[m] = 0;
+        if (mbs[m].out && ht_output_sync(mbs[m].out, &cp->n_t[m], &cp->heart_n[m], cp->probe_n + (size_t)m * np, msg,
+                                         len))
+            return -1;
+    }
+    if (ht_solver_state_sync(s, 0, msg, len)) return -1;
     ht_ckpt_buf b;
     memset(&b, 0, sizeof b);
     PUT(sc->cycles); PUT(sc->n_out); PUT(sc->t_end); PUT(sc->interval); PUT(sc->per_cycle);
-    PUT(cp->k); PUT(cp->t); PUT(cp->wall); PUT(cp->n_t); PUT(cp->heart_n);
-    PUTN(cp->probe_n, n->n_probes);
+    PUT(cp->k); PUT(cp->t); PUT(cp->wall);
+    for (int m = 0; m < M; ++m) {
+        PUT(mbs[m].done); PUT(mbs[m].stopped);
+        if (mbs[m].done) PUT(*mbs[m].res);
+        PUT(cp->n_t[m]); PUT(cp->heart_n[m]);
+        PUTN(cp->probe_n + (size_t)m * np, np);
+    }
     size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces, (size_t)n->n_outlets,
                                   (size_t)n->n_inlets);
     PUTN(s->buf, total);
@@ -493,28 +523,31 @@ static int ckpt_save(const char *path, const schedule *sc, const ht_solver *s, c
         PUTN(s->w.hX, s->M); PUTN(s->w.hX0, s->M); PUTN(s->w.hlink, s->M); PUTN(s->w.h_fail, s->M);
     }
     PUTN(s->clk, s->M);
-    PUT(mb->v0); PUT(mb->vtot0);
-    const periodicity *pr = &mb->pr;
-    PUT(pr->have_prev); PUT(pr->n_rows);
-    PUTN(pr->cur, pr->per_cycle * pr->sites); PUTN(pr->prev, pr->per_cycle * pr->sites);
-    PUTN(pr->rows, 3 * pr->n_rows);
-    if (n->heart) {
-        ht_heart_metrics hm = mb->hm;
-        hm.rows = NULL;
-        hm.cap = 0;
-        PUT(hm);
-        PUTN(mb->hm.rows, mb->hm.n_rows * HT_CYC_NCOL);
-        const ht_ws_metrics *ws = &mb->ws;
-        PUT(ws->on);
-        if (ws->on) {
-            PUT(ws->started); PUT(ws->beat); PUT(ws->t0); PUT(ws->t_prev); PUT(ws->f_prev); PUT(ws->f_int);
-            PUT(ws->f_min); PUT(ws->f_max); PUT(ws->d); PUT(ws->n_cols); PUT(ws->n_rows);
-            PUTN(ws->rows, ws->n_rows * (size_t)ws->n_cols);
+    for (int m = 0; m < M; ++m) {
+        const member *mb = &mbs[m];
+        PUT(mb->v0); PUT(mb->vtot0);
+        const periodicity *pr = &mb->pr;
+        PUT(pr->have_prev); PUT(pr->n_rows);
+        PUTN(pr->cur, pr->per_cycle * pr->sites); PUTN(pr->prev, pr->per_cycle * pr->sites);
+        PUTN(pr->rows, 3 * pr->n_rows);
+        if (n->heart) {
+            ht_heart_metrics hm = mb->hm;
+            hm.rows = NULL;
+            hm.cap = 0;
+            PUT(hm);
+            PUTN(mb->hm.rows, mb->hm.n_rows * HT_CYC_NCOL);
+            const ht_ws_metrics *ws = &mb->ws;
+            PUT(ws->on);
+            if (ws->on) {
+                PUT(ws->started); PUT(ws->beat); PUT(ws->t0); PUT(ws->t_prev); PUT(ws->f_prev); PUT(ws->f_int);
+                PUT(ws->f_min); PUT(ws->f_max); PUT(ws->d); PUT(ws->n_cols); PUT(ws->n_rows);
+                PUTN(ws->rows, ws->n_rows * (size_t)ws->n_cols);
+            }
         }
     }
     uint64_t end = CKPT_END;
     PUT(end);
-    int rc = ht_ckpt_write(path, ckpt_shape(s), ckpt_input(mb->c), &b, msg, len);
+    int rc = ht_ckpt_write(path, ckpt_shape(s), ckpt_input(mbs, M), &b, msg, len);
     ht_ckpt_buf_free(&b);
     return rc;
 }
@@ -522,37 +555,10 @@ static int ckpt_save(const char *path, const schedule *sc, const ht_solver *s, c
 #define GET(x) ht_ckpt_get(&r, &(x), sizeof(x))
 #define GETN(p, cnt) ht_ckpt_get(&r, (p), sizeof *(p) * (size_t)(cnt))
 
-/* Read path into the solver and the member; the counts into cp (probe_n allocated by the
- * caller). 0, or -1 with a message naming the file. */
-static int ckpt_load(const char *path, const schedule *sc, ht_solver *s, member *mb, ckpt_point *cp, char *msg,
-                     size_t len)
+/* One member's accumulators from *rp (a payload that does not fit sets rp->short_read). */
+static void ckpt_load_member(ht_ckpt_reader *rp, const schedule *sc, const ht_net *n, member *mb)
 {
-    const ht_net *n = &s->nw->net;
-    unsigned char *data = NULL;
-    size_t size = 0;
-    if (ht_ckpt_read(path, ckpt_shape(s), ckpt_input(mb->c), &data, &size, msg, len)) return -1;
-    ht_ckpt_reader r = {data, size, 0, 0};
-    schedule x;
-    memset(&x, 0, sizeof x);
-    GET(x.cycles); GET(x.n_out); GET(x.t_end); GET(x.interval); GET(x.per_cycle);
-    if (!r.short_read && (x.cycles != sc->cycles || x.n_out != sc->n_out || x.t_end != sc->t_end ||
-                          x.interval != sc->interval || x.per_cycle != sc->per_cycle)) {
-        snprintf(msg, len, "%s: the checkpoint's run has %d cycles (%ld output times), this one %d (%ld): give "
-                 "the same --cycles", path, x.cycles, x.n_out, sc->cycles, sc->n_out);
-        free(data);
-        return -1;
-    }
-    GET(cp->k); GET(cp->t); GET(cp->wall); GET(cp->n_t); GET(cp->heart_n);
-    GETN(cp->probe_n, n->n_probes);
-    size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces, (size_t)n->n_outlets,
-                                  (size_t)n->n_inlets);
-    GETN(s->buf, total);
-    if (n->heart) {
-        size_t ht = ht_heart_layout(NULL, NULL, (size_t)s->M, (size_t)n->n_outlets);
-        GETN(s->hbuf, ht);
-        GETN(s->w.hX, s->M); GETN(s->w.hX0, s->M); GETN(s->w.hlink, s->M); GETN(s->w.h_fail, s->M);
-    }
-    GETN(s->clk, s->M);
+    ht_ckpt_reader r = *rp;
     GET(mb->v0); GET(mb->vtot0);
     periodicity *pr = &mb->pr;
     GET(pr->have_prev); GET(pr->n_rows);
@@ -605,12 +611,55 @@ static int ckpt_load(const char *path, const schedule *sc, ht_solver *s, member 
             }
         }
     }
+    *rp = r;
+}
+
+/* Read path into the solver and the members; the counts into cp (its arrays allocated by
+ * the caller). 0; -1 with a message naming the file when the file is not this launch's
+ * (truncated, corrupted, another case or network: nothing has been changed then); -2 when
+ * its payload does not fit after all (the solver and members are then half loaded). */
+static int ckpt_load(const char *path, const schedule *sc, ht_solver *s, member *mbs, ckpt_point *cp, char *msg,
+                     size_t len)
+{
+    const ht_net *n = &s->nw->net;
+    int M = s->M, np = n->m_probes;
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (ht_ckpt_read(path, ckpt_shape(s), ckpt_input(mbs, M), &data, &size, msg, len)) return -1;
+    ht_ckpt_reader r = {data, size, 0, 0};
+    schedule x;
+    memset(&x, 0, sizeof x);
+    GET(x.cycles); GET(x.n_out); GET(x.t_end); GET(x.interval); GET(x.per_cycle);
+    if (!r.short_read && (x.cycles != sc->cycles || x.n_out != sc->n_out || x.t_end != sc->t_end ||
+                          x.interval != sc->interval || x.per_cycle != sc->per_cycle)) {
+        snprintf(msg, len, "%s: the checkpoint's run has %d cycles (%ld output times), this one %d (%ld): give "
+                 "the same --cycles", path, x.cycles, x.n_out, sc->cycles, sc->n_out);
+        free(data);
+        return -1;
+    }
+    GET(cp->k); GET(cp->t); GET(cp->wall);
+    for (int m = 0; m < M && !r.short_read; ++m) {
+        GET(mbs[m].done); GET(mbs[m].stopped);
+        if (mbs[m].done) GET(*mbs[m].res);
+        GET(cp->n_t[m]); GET(cp->heart_n[m]);
+        GETN(cp->probe_n + (size_t)m * np, np);
+    }
+    size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)n->n_cells, (size_t)n->n_faces, (size_t)n->n_outlets,
+                                  (size_t)n->n_inlets);
+    GETN(s->buf, total);
+    if (n->heart) {
+        size_t ht = ht_heart_layout(NULL, NULL, (size_t)s->M, (size_t)n->n_outlets);
+        GETN(s->hbuf, ht);
+        GETN(s->w.hX, s->M); GETN(s->w.hX0, s->M); GETN(s->w.hlink, s->M); GETN(s->w.h_fail, s->M);
+    }
+    GETN(s->clk, s->M);
+    for (int m = 0; m < M && !r.short_read; ++m) ckpt_load_member(&r, sc, n, &mbs[m]);
     uint64_t end = 0;
     GET(end);
     free(data);
     if (r.short_read || end != CKPT_END || r.off != r.n || cp->k < 1 || cp->k >= sc->n_out) {
         snprintf(msg, len, "%s: checkpoint payload does not match this run (corrupted or of another build)", path);
-        return -1;
+        return -2;
     }
     return 0;
 }
@@ -635,7 +684,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     const ht_network *nw = nws[0];
     int stacked = 0, rc = 1;
     char *ck_path = NULL;                   /* checkpoint/restart, below */
-    unsigned long long *probe_n = NULL;
+    unsigned long long *cnt = NULL;         /* a checkpoint's output counts */
     memset(&stack, 0, sizeof stack);
     for (int m = 0; m < M; ++m) {
         memset(&res[m], 0, sizeof res[m]);
@@ -695,41 +744,61 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
     }
 
-    /* checkpoint/restart (single runs) */
+    /* checkpoint/restart of this launch: OUT.ckpt beside the first member's output */
     long k0 = 1;
     double wall_prev = 0, t_ckpt = 0;
-    probe_n = calloc((size_t)(np > 0 ? np : 1), sizeof *probe_n);
-    if (!probe_n) goto oom;
-    if ((o->restart || o->ckpt_every > 0) && M != 1) {
-        fprintf(stderr, "hemotree: checkpoint/restart is for single runs only\n");
-        for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, "checkpoint/restart: single runs only", NULL);
-        rc = 2;
-        goto done;
-    }
+    int restarted = 0;
+    if (!(cnt = calloc((size_t)(2 * M + M * (np > 0 ? np : 1)), sizeof *cnt))) goto oom;
+    ckpt_point cp = {0, 0, 0, cnt, cnt + M, cnt + 2 * M};
     if (o->ckpt_every > 0 && !(ck_path = ht_ckpt_path_for(paths[0]))) goto oom;
-    if (o->restart) {
-        ckpt_point cp = {0, 0, 0, 0, 0, probe_n};
-        if (ckpt_load(o->restart, &sc, &s, &mbs[0], &cp, msg, sizeof msg)) {
+    if (o->restart && !(o->restart_optional && access(o->restart, F_OK) != 0)) {
+        int lr = ckpt_load(o->restart, &sc, &s, mbs, &cp, msg, sizeof msg);
+        if (lr == -1 && o->restart_optional) {
+            /* a sweep's launch: a checkpoint of other members or another definition is not
+             * this launch's; it starts from t = 0 and overwrites it */
+            fprintf(stderr, "hemotree: %s not used, starting from t = 0: %s\n", o->restart, msg);
+        } else if (lr) {
             fprintf(stderr, "hemotree: %s\n", msg);
-            res[0].code = 2;
-            copy_msg(res[0].msg, sizeof res[0].msg, msg, NULL);
+            for (int m = 0; m < M; ++m) {
+                res[m].code = 2;
+                copy_msg(res[m].msg, sizeof res[m].msg, msg, NULL);
+            }
             rc = 2;
+            goto done;
+        } else {
+            restarted = 1;
+        }
+    }
+    if (restarted) {
+        if (ht_solver_state_sync(&s, 1, msg, sizeof msg)) {
+            fprintf(stderr, "hemotree: %s: %s\n", o->restart, msg);
+            for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, msg, NULL);
             goto done;
         }
-        ht_output_desc d;
-        fill_desc(&mbs[0], &d);
-        if (ht_output_reopen(&d, cp.n_t, cp.heart_n, probe_n, &mbs[0].out, msg, sizeof msg)) {
-            fprintf(stderr, "hemotree: cannot continue the output of %s: %s\n", o->restart, msg);
-            res[0].code = 2;
-            copy_msg(res[0].msg, sizeof res[0].msg, "cannot continue the output: ", msg);
-            rc = 2;
-            goto done;
+        for (int m = 0; m < M; ++m) {
+            member *mb = &mbs[m];
+            if (mb->done) continue; /* ended before the checkpoint: its result came with it */
+            ht_output_desc d;
+            fill_desc(mb, &d);
+            if (ht_output_reopen(&d, cp.n_t[m], cp.heart_n[m], cp.probe_n + (size_t)m * np, &mb->out, msg,
+                                 sizeof msg)) {
+                fprintf(stderr, "hemotree: cannot continue the output of %s: %s\n", o->restart, msg);
+                for (int j = 0; j < M; ++j) {
+                    res[j].code = 2;
+                    copy_msg(res[j].msg, sizeof res[j].msg, "cannot continue the output: ", msg);
+                }
+                rc = 2;
+                goto done;
+            }
         }
         k0 = cp.k + 1;
         wall_prev = cp.wall;
         t_ckpt = cp.t;
         if (!o->quiet)
             printf("hemotree: continuing %s from t = %.6g s (%s)\n", paths[0], cp.t, o->restart);
+        else if (o->restart_optional)
+            fprintf(stderr, "hemotree: member %ld%s: continuing from t = %.6g s (%s)\n", o->member_base,
+                    M > 1 ? " and the launch's others" : "", cp.t, o->restart);
     }
     /* test hook (tests/test_checkpoint.py): HEMOTREE_TEST_ABORT_AFTER_CKPT=N[+K] ends the process
      * with _exit(3), without closing anything, K output times (default 0) after its N-th
@@ -748,8 +817,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     int live = 0;
     for (int m = 0; m < M; ++m) {
         member *mb = &mbs[m];
-        if (o->restart) {
-            ++live;
+        if (restarted) {
+            live += !mb->done && !mb->stopped;
             continue;
         }
         if (open_output(mb, msg, sizeof msg)) {
@@ -771,10 +840,9 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
         ++live;
     }
-    if (live == 0) goto done;
     /* members that could not even start their output do not run */
     for (int m = 0; m < M; ++m)
-        if (mbs[m].done) s.clk[m].fail = HT_FAIL_MEMORY;
+        if (mbs[m].done && !s.clk[m].fail) s.clk[m].fail = HT_FAIL_MEMORY;
 
     double w0 = wall_now() - wall_prev, w_last = w0, w_ckpt = wall_now();
     for (long k = k0; k <= sc.n_out && live > 0; ++k) {
@@ -790,8 +858,8 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
         for (int m = 0; m < M; ++m) {
             member *mb = &mbs[m];
-            const ht_clock *clk = &s.clk[m];
-            if (mb->done) continue;
+            ht_clock *clk = &s.clk[m];
+            if (mb->done || mb->stopped) continue;
             /* what was sampled before a failure is still written */
             if (write_probes(mb, &s.rows[m], np, msg, sizeof msg)) {
                 char full[1100];
@@ -837,16 +905,25 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 --live;
                 continue;
             }
-            if (sc.per_cycle > 0) periodicity_sample(&mb->pr, k, f.p, max_rows);
+            if (sc.per_cycle > 0 && periodicity_sample(&mb->pr, k, f.p, max_rows) && mb->c->stop_periodic &&
+                mb->pr.rows[3 * (mb->pr.n_rows - 1) + 1] <= mb->c->conv_tol && k < sc.n_out) {
+                /* periodic state: this member is finished; the others go on (and every
+                 * kernel now skips it). Its file keeps the cycles run so far. */
+                mb->stopped = 1;
+                clk->fail = HT_STOPPED;
+                clk->fail_t = clk->t;
+                --live;
+            }
         }
         ht_solver_probe_clear(&s);
-        if (ck_path && k < sc.n_out && !mbs[0].done) {
+        if (ck_path && k < sc.n_out && live > 0) {
             int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
                                    : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9);
             if (due) {
-                ckpt_point cp = {k, t_stop, wall_now() - w0, 0, 0, probe_n};
-                if (ht_output_sync(mbs[0].out, &cp.n_t, &cp.heart_n, probe_n, msg, sizeof msg) ||
-                    ckpt_save(ck_path, &sc, &s, &mbs[0], &cp, msg, sizeof msg)) {
+                cp.k = k;
+                cp.t = t_stop;
+                cp.wall = wall_now() - w0;
+                if (ckpt_save(ck_path, &sc, &s, mbs, &cp, msg, sizeof msg)) {
                     fprintf(stderr, "hemotree: warning: no checkpoint at t = %.6g s: %s\n", t_stop, msg);
                 } else {
                     t_ckpt = t_stop;
@@ -856,8 +933,9 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             }
         }
         if (k == abort_at) {
-            unsigned long long a, b;
-            ht_output_sync(mbs[0].out, &a, &b, probe_n, msg, sizeof msg);
+            for (int m = 0; m < M; ++m)
+                if (mbs[m].out) ht_output_sync(mbs[m].out, &cp.n_t[m], &cp.heart_n[m], cp.probe_n + (size_t)m * np, msg,
+                                   sizeof msg);
             fflush(stdout);
             _exit(3);
         }
@@ -905,7 +983,7 @@ done:
     free(mbs);
     free(fbuf);
     free(ck_path);
-    free(probe_n);
+    free(cnt);
     ht_solver_free(&s);
     if (stacked) ht_network_free(&stack);
     return rc;
@@ -919,14 +997,6 @@ int ht_run(const ht_case *c, const ht_run_opts *o)
         fprintf(stderr, "hemotree: %s\n", err.msg);
         return 2;
     }
-    if (o->restart && o->backend == HT_BACKEND_CUDA) {
-        fprintf(stderr, "hemotree: --restart continues on the CPU backend only (--backend cuda given)\n");
-        ht_network_free(&nw);
-        return 2;
-    }
-    ht_run_opts ro = *o;
-    if (o->restart) ro.backend = HT_BACKEND_CPU; /* the device clock cannot start mid-run */
-    o = &ro;
     /* --restart OUT.ckpt continues OUT.h5 unless -o says otherwise */
     char *out_path = o->out_path ? NULL : o->restart ? ht_ckpt_output_for(o->restart) : default_out_path(c);
     const char *path = o->out_path ? o->out_path : out_path;

@@ -11,12 +11,19 @@ typedef struct {
     int quiet;              /* no summary */
     int backend;            /* HT_BACKEND_* */
     long member_base;       /* ensembles: messages name member member_base + m */
-    /* checkpoint/restart, single runs only (src/checkpoint.h): a checkpoint OUT.ckpt at the
-     * first output time after every ckpt_every simulated seconds (ckpt_wall: wall seconds)
-     * since the last one; restart: continue from that checkpoint, appending to out_path */
+    /* checkpoint/restart of a launch (src/checkpoint.h): a checkpoint OUT.ckpt beside the
+     * first member's output at the first output time after every ckpt_every simulated
+     * seconds (ckpt_wall: wall seconds) since the last one; restart: continue from that
+     * checkpoint, appending to the members' outputs */
     double ckpt_every;
     int ckpt_wall;
     const char *restart;
+    /* sweeps: restart from `restart` only when it is there and belongs to this launch (else
+     * start at t = 0, saying why) */
+    int restart_optional;
+    /* sweeps: ht_ensemble_run_chunk gives each launch the checkpoint m<first>.ckpt beside its
+     * first member's output, continues from it when it is there, removes it when done */
+    int launch_ckpt;
 } ht_run_opts;
 
 enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };

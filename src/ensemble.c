@@ -17,6 +17,7 @@
  * table of strings and numbers that the single-run writer has no use for. */
 #include "ensemble.h"
 #include "output.h"
+#include "checkpoint.h"
 #include "case_internal.h"
 #include <errno.h>
 #include <math.h>
@@ -754,7 +755,22 @@ int ht_ensemble_run_chunk(const ht_ensemble *e, const long *ks, long count, cons
         mo.progress = 0;
         mo.quiet = 1;
         mo.member_base = ks[i];
+        char *ck = NULL;
+        if (o->launch_ckpt) {
+            /* the launch is named by its first member: a rerun of the same chunk forms the
+             * same launches and finds their checkpoints (anything else is not used) */
+            if (!(ck = ht_ckpt_path_for(paths[0]))) goto done;
+            mo.restart = ck;
+            mo.restart_optional = 1;
+        }
         ht_run_members(cs, nws, M, paths, &mo, rr);
+        if (ck) {
+            /* the launch has ended (each member completed or failed): its results go back
+             * to rank 0 now, and a rerun would not run it again */
+            if (remove(ck) && errno != ENOENT)
+                fprintf(stderr, "hemotree: cannot remove %s: %s\n", ck, strerror(errno));
+            free(ck);
+        }
         /* back to member order, skipping the bad inputs between them */
         long j = i;
         for (int m = 0; m < M; ++j) {
@@ -848,7 +864,91 @@ void ht_csv_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_results *R)
+/* Per-member metrics for the summary, read back from each completed member's own file
+ * (so a sweep's rerun summarises members of an earlier run as well): the simulated time,
+ * the last beat's /metrics/cycles (SV, EF, CO, LVEDP, stroke work, ...) and the last beat's
+ * /metrics/watershed (front position, ECMO fraction and saturation delivered per branch).
+ * Columns are the union over members in first-seen order; NaN where a member lacks one. */
+typedef struct {
+    int n, cap;
+    char **names, **units;
+    double **v;             /* [n][M] */
+} metric_cols;
+
+static void metric_cols_free(metric_cols *mc)
+{
+    for (int c = 0; c < mc->n; ++c) {
+        free(mc->names[c]);
+        free(mc->units[c]);
+        free(mc->v[c]);
+    }
+    free(mc->names);
+    free(mc->units);
+    free(mc->v);
+    memset(mc, 0, sizeof *mc);
+}
+
+static int metric_col(metric_cols *mc, const char *name, const char *units, long M)
+{
+    for (int c = 0; c < mc->n; ++c)
+        if (!strcmp(mc->names[c], name)) return c;
+    if (mc->n == mc->cap) {
+        int cap = mc->cap ? 2 * mc->cap : 32;
+        char **nn = realloc(mc->names, sizeof *nn * (size_t)cap);
+        if (nn) mc->names = nn;
+        char **uu = nn ? realloc(mc->units, sizeof *uu * (size_t)cap) : NULL;
+        if (uu) mc->units = uu;
+        double **vv = uu ? realloc(mc->v, sizeof *vv * (size_t)cap) : NULL;
+        if (!vv) return -1;
+        mc->v = vv;
+        mc->cap = cap;
+    }
+    int c = mc->n;
+    mc->names[c] = dup_s(name);
+    mc->units[c] = dup_s(units);
+    mc->v[c] = malloc(sizeof(double) * (size_t)(M > 0 ? M : 1));
+    if (!mc->names[c] || !mc->units[c] || !mc->v[c]) {
+        free(mc->names[c]);
+        free(mc->units[c]);
+        free(mc->v[c]);
+        return -1;
+    }
+    for (long k = 0; k < M; ++k) mc->v[c][k] = NAN;
+    mc->n++;
+    return c;
+}
+
+static int collect_metrics(const ht_ensemble *e, const ht_ens_results *R, metric_cols *mc)
+{
+    static const char *const groups[] = {"/metrics/performance", "/metrics/cycles", "/metrics/watershed"};
+    /* bookkeeping columns of the tables, not results */
+    static const char *const skip[] = {"beat", "t_start", "edv_change", "esv_change", "front_vessel_id", "steps",
+                                       "wall_seconds", "cell_updates_per_second", NULL};
+    long M = e->n_members;
+    memset(mc, 0, sizeof *mc);
+    for (long k = 0; k < M; ++k) {
+        if (R->r[k].code != 0 || !R->out[k] || !R->out[k][0]) continue;
+        for (size_t g = 0; g < sizeof groups / sizeof *groups; ++g) {
+            ht_table_row row;
+            if (ht_output_read_row(R->out[k], groups[g], &row)) return -1;
+            for (int j = 0; j < row.n; ++j) {
+                int s = 0;
+                while (skip[s] && strcmp(skip[s], row.names[j])) ++s;
+                if (skip[s]) continue;
+                int c = metric_col(mc, row.names[j], row.units[j], M);
+                if (c < 0) {
+                    ht_table_row_free(&row);
+                    return -1;
+                }
+                mc->v[c][k] = row.v[j];
+            }
+            ht_table_row_free(&row);
+        }
+    }
+    return 0;
+}
+
+static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_results *R, const metric_cols *mc)
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
@@ -857,7 +957,12 @@ static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_result
         fputc(',', f);
         ht_csv_text(f, e->params[p].key);
     }
-    fprintf(f, ",status,exit_code,output,volume_imbalance,periodicity_change,wall_seconds,message\n");
+    fprintf(f, ",status,exit_code,output,volume_imbalance,periodicity_change,wall_seconds");
+    for (int c = 0; c < mc->n; ++c) {
+        fputc(',', f);
+        ht_csv_text(f, mc->names[c]);
+    }
+    fprintf(f, ",message\n");
     for (long k = 0; k < e->n_members; ++k) {
         fprintf(f, "%ld", k);
         for (int p = 0; p < e->n_params; ++p) {
@@ -871,7 +976,12 @@ static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_result
         if (isfinite(R->r[k].imbalance)) ht_csv_num(f, R->r[k].imbalance);
         fputc(',', f);
         if (isfinite(R->r[k].periodicity)) ht_csv_num(f, R->r[k].periodicity);
-        fprintf(f, ",%.3f,", R->wall[k]);
+        fprintf(f, ",%.3f", R->wall[k]);
+        for (int c = 0; c < mc->n; ++c) {
+            fputc(',', f);
+            if (isfinite(mc->v[c][k])) ht_csv_num(f, mc->v[c][k]);
+        }
+        fputc(',', f);
         ht_csv_text(f, R->msg[k] ? R->msg[k] : "");
         fputc('\n', f);
     }
@@ -880,10 +990,11 @@ static int write_csv(const char *path, const ht_ensemble *e, const ht_ens_result
 }
 
 /* The summary as a table file (output.h): one /members column per parameter and result. */
-static int write_h5(const char *path, const ht_ensemble *e, const ht_ens_results *R, long n_failed)
+static int write_h5(const char *path, const ht_ensemble *e, const ht_ens_results *R, long n_failed,
+                    const metric_cols *mc)
 {
     long M = e->n_members;
-    int nc = 8 + e->n_params, c = 0, rc = -1;
+    int nc = 8 + e->n_params + mc->n, c = 0, rc = -1;
     int *member = malloc(sizeof(int) * (size_t)M), *status = malloc(sizeof(int) * (size_t)M);
     int *code = malloc(sizeof(int) * (size_t)M);
     double *vals = malloc(sizeof(double) * (size_t)(M * (e->n_params + 3)));
@@ -922,6 +1033,7 @@ static int write_h5(const char *path, const ht_ensemble *e, const ht_ens_results
     cols[c++] = (ht_column){"volume_imbalance", "m^3", 'd', imb, NULL};
     cols[c++] = (ht_column){"periodicity_change", "1", 'd', per, NULL};
     cols[c++] = (ht_column){"wall_seconds", "s", 'd', wall, NULL};
+    for (int j = 0; j < mc->n; ++j) cols[c++] = (ht_column){mc->names[j], mc->units[j], 'd', mc->v[j], NULL};
     cols[c++] = (ht_column){"message", "1", 's', msgs, NULL};
     const ht_attr attrs[] = {
         {"format", "hemotree-ensemble 1", 0}, {"case", e->path, 0},
@@ -952,14 +1064,21 @@ int ht_ensemble_write_summary(const ht_ensemble *e, const ht_ens_results *R, con
     long n_failed = 0;
     int rc = 0;
     for (long k = 0; k < e->n_members; ++k) n_failed += R->r[k].code != 0;
-    if (write_csv(csv, e, R)) {
+    metric_cols mc;
+    if (collect_metrics(e, R, &mc)) {
+        metric_cols_free(&mc);
+        fprintf(stderr, "hemotree: out of memory for the summary\n");
+        return -1;
+    }
+    if (write_csv(csv, e, R, &mc)) {
         fprintf(stderr, "hemotree: cannot write %s: %s\n", csv, strerror(errno));
         rc = -1;
     }
-    if (write_h5(h5, e, R, n_failed)) {
+    if (write_h5(h5, e, R, n_failed, &mc)) {
         fprintf(stderr, "hemotree: cannot write %s\n", h5);
         rc = -1;
     }
+    metric_cols_free(&mc);
     return rc;
 }
 
@@ -1058,14 +1177,7 @@ int ht_ensemble_run(const ht_ensemble *e, const ht_run_opts *o, int jobs, int ba
     }
 
     status = n_failed ? 1 : 0;
-    if (write_csv(csv, e, &R)) {
-        fprintf(stderr, "hemotree: cannot write %s: %s\n", csv, strerror(errno));
-        status = 1;
-    }
-    if (write_h5(h5, e, &R, n_failed)) {
-        fprintf(stderr, "hemotree: cannot write %s\n", h5);
-        status = 1;
-    }
+    if (ht_ensemble_write_summary(e, &R, csv, h5)) status = 1;
     if (!o->quiet) {
         printf("hemotree: ensemble: %ld members, %ld completed, %ld failed, %.3g s wall\n", M, M - n_failed, n_failed,
                wall_now() - w0);

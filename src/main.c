@@ -44,7 +44,8 @@ static void usage_run(FILE *f)
             "  --quiet            no summary at the end\n"
             "  --checkpoint-every X  write OUT.ckpt (beside OUT.h5) at the first output time\n"
             "                     after every X since the last: simulated seconds (\"0.5 s\")\n"
-            "                     or wall-clock minutes (\"10 min\"); single runs only\n"
+            "                     or wall-clock minutes (\"10 min\"); single runs (sweeps:\n"
+            "                     `sweep --help`)\n"
             "  --restart OUT.ckpt continue a killed run from its checkpoint (the same CASE and\n"
             "                     --set/--cycles; refused with exit 2 if the checkpoint is\n"
             "                     corrupted, truncated or of another case): OUT.h5 (or -o) is\n"
@@ -110,11 +111,16 @@ static void usage_sweep(FILE *f)
             "  --batch N          members per chunk (default 256 with GPUs, else 8 or the threads)\n"
             "  --jobs N           CPU threads per rank (default OMP_NUM_THREADS or the cores)\n"
             "  --quiet            no summary at the end\n"
+            "  --checkpoint-every X  each launch of members writes OUTDIR/m<first>.ckpt at the\n"
+            "                     first output time after every X (\"0.5 s\" simulated, \"10 min\"\n"
+            "                     wall clock); it is removed when the launch ends\n"
             "A failed member (bad input or a failed run) is recorded with its message and the\n"
             "others go on. OUTDIR/progress.csv gets a line per finished member: the same command\n"
-            "run again after a kill skips those and runs the rest (another sweep definition in\n"
-            "that directory is refused). Exit status 0 every member completed, 1 one failed,\n"
-            "2 bad input.\n");
+            "run again after a kill skips those, continues the launches that left a checkpoint\n"
+            "from it and runs the rest from t = 0 (another sweep definition in that directory is\n"
+            "refused). A case with run.stop_when_periodic: true (or --set\n"
+            "run.stop_when_periodic=true) ends each member at its periodic state. Exit status 0\n"
+            "every member completed, 1 one failed, 2 bad input.\n");
 }
 
 static int parse_backend(const char *v, int *out)
@@ -273,7 +279,7 @@ int main(int argc, char **argv)
             }
             if (!strcmp(s, "--jobs")) jobs = (int)j;
             else batch = (int)j;
-        } else if (is_run && !is_sweep && !strcmp(s, "--checkpoint-every")) {
+        } else if (is_run && !strcmp(s, "--checkpoint-every")) {
             if (++a >= argc) { fprintf(stderr, "hemotree: --checkpoint-every needs a time\n"); return 2; }
             if (parse_ckpt_every(argv[a], &o)) return 2;
         } else if (is_run && !is_sweep && !strcmp(s, "--restart")) {

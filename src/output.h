@@ -142,3 +142,14 @@ int ht_table_file_write(const char *path, const ht_attr *attrs, int n_attrs, con
 /* The last element of a 1D dataset (e.g. "/metrics/periodicity/relative_change") of an
  * output file; NaN when the file, the dataset or its data are missing. */
 double ht_output_read_last(const char *path, const char *dataset);
+
+/* The last row of a /metrics table of an output file (e.g. "/metrics/cycles"): its column
+ * names in the table's order, their units and values (NaN where a column has no data). A
+ * missing file or table gives n = 0. 0, or -1 out of memory. */
+typedef struct {
+    int n;
+    char **names, **units;
+    double *v;
+} ht_table_row;
+int ht_output_read_row(const char *path, const char *group, ht_table_row *row);
+void ht_table_row_free(ht_table_row *r);

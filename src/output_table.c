@@ -136,3 +136,109 @@ double ht_output_read_last(const char *path, const char *dataset)
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     return v;
 }
+
+/* a string attribute of obj, malloc'd; NULL when absent or not a string */
+static char *read_str_attr(hid_t obj, const char *name)
+{
+    char *out = NULL;
+    if (H5Aexists(obj, name) <= 0) return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        if (H5Tis_variable_str(t) > 0) {
+            /* read with the attribute's own type: HDF5 does not convert ASCII <-> UTF-8 */
+            char *v = NULL;
+            if (H5Aread(a, t, &v) >= 0 && v) {
+                out = strdup(v);
+                H5free_memory(v);
+            }
+        } else {
+            size_t n = H5Tget_size(t);
+            out = calloc(n + 1, 1);
+            if (out && H5Aread(a, t, out) < 0) {
+                free(out);
+                out = NULL;
+            }
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    return out;
+}
+
+void ht_table_row_free(ht_table_row *r)
+{
+    for (int k = 0; k < r->n; ++k) {
+        free(r->names[k]);
+        free(r->units[k]);
+    }
+    free(r->names);
+    free(r->units);
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+int ht_output_read_row(const char *path, const char *group, ht_table_row *row)
+{
+    memset(row, 0, sizeof *row);
+    H5E_auto2_t old_fn;
+    void *old_data;
+    H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* absent is an answer (no columns), not an error */
+    int rc = 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), g = -1, a = -1, s = -1, t = -1;
+    char **cols = NULL;
+    hssize_t nc = 0;
+    if (f < 0 || H5Lexists(f, "/metrics", H5P_DEFAULT) <= 0 || H5Lexists(f, group, H5P_DEFAULT) <= 0 ||
+        (g = H5Gopen2(f, group, H5P_DEFAULT)) < 0 || H5Aexists(g, "columns") <= 0)
+        goto done;
+    /* the table's own column order (its "columns" attribute) */
+    if ((a = H5Aopen(g, "columns", H5P_DEFAULT)) < 0 || (s = H5Aget_space(a)) < 0 ||
+        (nc = H5Sget_simple_extent_npoints(s)) <= 0 || (t = H5Aget_type(a)) < 0 || H5Tis_variable_str(t) <= 0)
+        goto done;
+    if (!(cols = calloc((size_t)nc, sizeof *cols)) || H5Aread(a, t, cols) < 0) goto done;
+    row->names = calloc((size_t)nc, sizeof *row->names);
+    row->units = calloc((size_t)nc, sizeof *row->units);
+    row->v = calloc((size_t)nc, sizeof *row->v);
+    if (!row->names || !row->units || !row->v) {
+        rc = -1;
+        goto done;
+    }
+    size_t glen = strlen(group);
+    for (hssize_t k = 0; k < nc; ++k) {
+        if (!cols[k]) continue;
+        size_t len = glen + strlen(cols[k]) + 2;
+        char *dp = malloc(len);
+        if (!dp) {
+            rc = -1;
+            goto done;
+        }
+        snprintf(dp, len, "%s/%s", group, cols[k]);
+        hid_t d = H5Lexists(f, dp, H5P_DEFAULT) > 0 ? H5Dopen2(f, dp, H5P_DEFAULT) : -1;
+        char *units = d >= 0 ? read_str_attr(d, "units") : NULL;
+        if (d >= 0) H5Dclose(d);
+        double v = ht_output_read_last(path, dp);
+        free(dp);
+        row->names[row->n] = strdup(cols[k]);
+        row->units[row->n] = units ? units : strdup("1");
+        if (!row->names[row->n] || !row->units[row->n]) {
+            free(row->names[row->n]);
+            free(row->units[row->n]);
+            rc = -1;
+            goto done;
+        }
+        row->v[row->n++] = v;
+    }
+done:
+    if (cols) {
+        if (t >= 0 && s >= 0) H5Dvlen_reclaim(t, s, H5P_DEFAULT, cols);
+        free(cols);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (s >= 0) H5Sclose(s);
+    if (a >= 0) H5Aclose(a);
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    if (rc) ht_table_row_free(row);
+    return rc;
+}

@@ -140,7 +140,7 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
 static int first_failure(const ht_solver *s)
 {
     for (int m = 0; m < s->M; ++m)
-        if (s->clk[m].fail) return s->clk[m].fail;
+        if (s->clk[m].fail && s->clk[m].fail != HT_STOPPED) return s->clk[m].fail;
     return HT_OK;
 }
 
@@ -173,12 +173,27 @@ static int advance_cuda(ht_solver *s, double t_stop)
         r->n += cnt;
     }
     if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, s->w.hX,
-                                    s->w.h_plv_ref, err, sizeof err))
+                                    s->hbuf, err, sizeof err))
         code = -1;
     if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);
     return code;
 }
 #endif
+
+int ht_solver_state_sync(ht_solver *s, int to_device, char *err, size_t len)
+{
+#ifdef HT_HAVE_CUDA
+    if (s->backend == 1)
+        return ht_cuda_state(s->gpu, to_device, s->buf, s->hbuf, s->w.hX, s->w.hX0, s->w.hlink, s->w.h_fail,
+                             s->clk, err, len);
+#else
+    (void)s;
+#endif
+    (void)to_device;
+    (void)err;
+    (void)len;
+    return 0;
+}
 
 /* Member m from its clock to t_stop: the whole time loop of one run. */
 static void advance_member(ht_solver *s, int m, double t_stop)

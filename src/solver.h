@@ -50,6 +50,12 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len);
  * returns. */
 int ht_solver_advance(ht_solver *s, double t_stop);
 
+/* The whole state between the host arrays and the device (a checkpoint's content): with
+ * to_device 0 the host gets every array and clock the device holds (before a checkpoint is
+ * written), with 1 the device gets the host's (after one is read). Nothing to do on the CPU
+ * backend. 0, or -1 with a message. */
+int ht_solver_state_sync(ht_solver *s, int to_device, char *err, size_t len);
+
 /* Blood volume stored in member m's vessels, m^3. */
 double ht_solver_volume(const ht_solver *s, int m);
 

@@ -14,8 +14,10 @@
  * The file's first line holds the member count and a hash of the resolved member list (the
  * base case, each member's overrides, --cycles); a rerun with the same definition skips
  * the members listed there and runs the rest, a rerun with another definition is refused.
- * A chunk is the unit of loss: members of a chunk that was running when the job died run
- * again, and their files are overwritten.
+ * Members of a chunk that was running when the job died run again: from their launch's
+ * checkpoint (--checkpoint-every: OUTDIR/m<first>.ckpt, driver.c) when the rerun forms the
+ * same launch, which it does because chunks are the unfinished members in order; else from
+ * t = 0, their files overwritten.
  *
  * Fault isolation: a member that is bad input or fails numerically is recorded with its
  * message (ht_run_members stops it alone). A crash inside a launch takes its rank down, and
@@ -38,9 +40,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#ifdef HT_HAVE_CUDA
 #include "cuda/device_select.h"
-#endif
 
 #define TAG_DONE 1      /* worker -> 0: outcomes of the last chunk (none at first), and a request */
 #define TAG_WORK 2      /* 0 -> worker: the member indices of a chunk; none: stop */
@@ -458,11 +458,21 @@ static int pick_device(MPI_Comm node, int backend, int quiet, int *gpu)
 {
     *gpu = 0;
     if (backend == HT_BACKEND_CPU) return 0;
-#ifdef HT_HAVE_CUDA
-    int local = 0, rank = 0, count = 0;
-    char msg[256];
+    int local = 0, rank = 0;
     MPI_Comm_rank(node, &local);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    /* test hook (tests/test_sweep.py): HEMOTREE_TEST_DEVICES=N says which of N devices this
+     * rank would take, from the same node-local rank, and then runs on the CPU */
+    const char *fake = getenv("HEMOTREE_TEST_DEVICES");
+    if (fake && *fake) {
+        int n = atoi(fake);
+        fprintf(stderr, "hemotree: rank %d: CUDA device %d of %d (node rank %d; test: %d devices assumed, the CPU "
+                "runs)\n", rank, ht_device_for(local, n), n, local, n);
+        return 0;
+    }
+#ifdef HT_HAVE_CUDA
+    int count = 0;
+    char msg[256];
     int d = ht_cuda_select_device(local, &count, msg, sizeof msg);
     if (d < 0) {
         if (backend == HT_BACKEND_CUDA) {
@@ -475,7 +485,6 @@ static int pick_device(MPI_Comm node, int backend, int quiet, int *gpu)
     if (!quiet) fprintf(stderr, "hemotree: rank %d: CUDA device %d of %d (node rank %d)\n", rank, d, count, local);
     return 0;
 #else
-    (void)node;
     (void)quiet;
     if (backend == HT_BACKEND_CUDA) {
         fprintf(stderr, "hemotree: --backend cuda: this build has no CUDA backend\n");
@@ -498,6 +507,7 @@ int ht_sweep(const char *path, const char *const *sets, int n_sets, const ht_run
     (void)jobs;
 #endif
     ht_run_opts o = *opts;
+    o.launch_ckpt = 1; /* a launch continues from its checkpoint when a killed run left one */
     ht_ensemble e;
     ht_error err;
     book b;

@@ -1,4 +1,5 @@
 #include "watershed_metrics.h"
+#include "ecmo.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,11 +62,15 @@ int ht_ws_init(ht_ws_metrics *m, const ht_case *c, const ht_network *nw, double 
             }
     static const char *const fixed[HT_WS_NFIX] = {"beat", "t_start", "front_mean", "front_min", "front_max",
                                                   "front_vessel_id"};
-    m->n_cols = HT_WS_NFIX + m->n_br;
+    m->n_cols = HT_WS_NFIX + 2 * m->n_br;
+    m->S_oxy = c->devices.S_oxy;
+    m->S_native = c->devices.S_native;
     for (int k = 0; k < m->n_cols; ++k) {
         char buf[128];
+        int b = k - HT_WS_NFIX;
         if (k < HT_WS_NFIX) snprintf(buf, sizeof buf, "%s", fixed[k]);
-        else snprintf(buf, sizeof buf, "delivered_%s", m->br_name[k - HT_WS_NFIX]);
+        else if (b < m->n_br) snprintf(buf, sizeof buf, "delivered_%s", m->br_name[b]);
+        else snprintf(buf, sizeof buf, "saturation_%s", m->br_name[b - m->n_br]);
         m->col_names[k] = malloc(strlen(buf) + 1);
         if (!m->col_names[k]) return -1;
         strcpy(m->col_names[k], buf);
@@ -127,6 +132,7 @@ static int ws_close(ht_ws_metrics *m, double t)
     for (int b = 0; b < m->n_br; ++b) {
         double f = ht_delivered_fraction(&m->d[b]);
         r[HT_WS_NFIX + b] = f < 0 ? NAN : f;
+        r[HT_WS_NFIX + m->n_br + b] = f < 0 ? NAN : ht_saturation_mix(f, m->S_oxy, m->S_native);
     }
     m->n_rows++;
     return 0;
@@ -162,7 +168,7 @@ void ht_ws_free(ht_ws_metrics *m)
     free(m->pv);
     free(m->x);
     free(m->cbuf);
-    for (int k = 0; k < HT_WS_NFIX + HT_WS_MAXBR; ++k) free(m->col_names[k]);
+    for (int k = 0; k < HT_WS_NFIX + 2 * HT_WS_MAXBR; ++k) free(m->col_names[k]);
     free(m->rows);
     free(m->front_vessel);
     memset(m, 0, sizeof *m);

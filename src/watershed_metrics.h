@@ -6,7 +6,8 @@
  *    min and max over the output samples of the beat, and the vessel holding the mean;
  *  - the ECMO fraction delivered over the beat to the arch branches, the coronaries and the
  *    renal arteries (those of ADAN56's names the network has): forward-flow-weighted c at the
- *    first cell of each branch (ht_delivered_*, one sample per output time).
+ *    first cell of each branch (ht_delivered_*, one sample per output time), and the oxygen
+ *    saturation that fraction carries (linear in it: ht_saturation_mix of ecmo.h).
  * Beats start at multiples of the heart period, as in heart_metrics.h. */
 #ifndef HT_WATERSHED_METRICS_H
 #define HT_WATERSHED_METRICS_H
@@ -33,8 +34,9 @@ typedef struct {
     long beat;
     double t0, t_prev, f_prev, f_int, f_min, f_max;
     ht_delivered d[HT_WS_MAXBR];
-    int n_cols;
-    char *col_names[HT_WS_NFIX + HT_WS_MAXBR];
+    double S_oxy, S_native;      /* the case's saturations, for the delivered saturation */
+    int n_cols;                  /* HT_WS_NFIX + 2 n_br: delivered_<b> then saturation_<b> */
+    char *col_names[HT_WS_NFIX + 2 * HT_WS_MAXBR];
     size_t n_rows, cap;
     double *rows;                /* [n_rows][n_cols] */
     const char **front_vessel;   /* [n_rows] */

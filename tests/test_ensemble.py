@@ -213,3 +213,79 @@ def test_members_with_their_own_time_step_share_a_launch(tmp_path):
         steps.append(assert_same_run(str(tmp_path / ("s_m%d.h5" % k)), single))
     # the members really stepped differently: a stiffer wall takes more steps
     assert steps[1] > steps[2] > steps[0], steps
+
+
+# ---------------------------------------------------------------- periodic-state stop
+TINY = os.path.join(HERE, "data", "cli", "tiny.yaml")
+PER_CYCLE = 100  # tiny.yaml: period 0.8 s, output every 8 ms
+
+
+def periodicity(path):
+    with h5py.File(path, "r") as f:
+        g = f["/metrics/periodicity"]
+        return list(g["cycle"][:].astype(int)), list(g["relative_change"][:])
+
+
+@pytest.fixture(scope="module")
+def thirty_cycles(tmp_path_factory):
+    """tiny.yaml for 30 cycles without stopping: the reference the stopped runs are cut from."""
+    out = str(tmp_path_factory.mktemp("full") / "full.h5")
+    r = run("run", TINY, "-o", out, "--cycles", "30", "--quiet")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def first_within(changes_by_cycle, tol):
+    cycles, change = changes_by_cycle
+    return next(c for c, x in zip(cycles, change) if x <= tol)
+
+
+@pytest.mark.parametrize("tol", ["1e-2", "1e-3", "1e-5"])
+def test_stop_when_periodic(tmp_path, thirty_cycles, tol):
+    """The run ends at the first cycle whose change from the previous one is within the
+    tolerance: its file is the 30-cycle run's, cut there (bitwise), nothing after it."""
+    full = periodicity(thirty_cycles)
+    n = first_within(full, float(tol))
+    assert 2 <= n < 30
+    out = str(tmp_path / "stop.h5")
+    r = run("run", TINY, "-o", out, "--cycles", "30", "--set", "run.stop_when_periodic=true",
+            "--set", "run.convergence_tolerance=" + tol)
+    assert r.returncode == 0, r.stderr
+    assert "periodic state: reached, cycle %d " % n in r.stdout, r.stdout
+    cycles, change = periodicity(out)
+    assert cycles[-1] == n and change[-1] <= float(tol) < change[-2]
+    with h5py.File(out, "r") as a, h5py.File(thirty_cycles, "r") as b:
+        nt = n * PER_CYCLE + 1  # t = 0 and every output time of n cycles
+        assert len(a["/time"]) == nt and a["/time"][-1] == pytest.approx(0.8 * n, rel=1e-12)
+        assert np.array_equal(a["/time"][:], b["/time"][:nt])
+        for name in ("pressure", "flow", "area"):
+            assert np.array_equal(a["/fields/" + name][:], b["/fields/" + name][:nt]), name
+        assert a["/metrics/performance/simulated_seconds"][0] == pytest.approx(0.8 * n, rel=1e-12)
+        assert a.attrs["status"] in ("completed", b"completed")
+    # the flag is a boolean
+    r = run("run", TINY, "-o", out, "--set", "run.stop_when_periodic=maybe")
+    assert r.returncode == 2 and "run.stop_when_periodic" in r.stderr, r.stderr
+
+
+def test_stacked_members_stop_alone(tmp_path, thirty_cycles):
+    """Members of one launch with different tolerances stop at different cycles; each equals
+    its single run bitwise, and the summary gives each member's simulated time."""
+    ens = tmp_path / "tol.yaml"
+    ens.write_text(open(TINY).read() + "ensemble:\n  combine: zip\n  parameters:\n"
+                   "    run.convergence_tolerance: [1e-2, 1e-3, 1e-5]\n")
+    out = str(tmp_path / "tol.h5")
+    r = run("run", str(ens), "-o", out, "--cycles", "30", "--set", "run.stop_when_periodic=true", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    full = periodicity(thirty_cycles)
+    rows = read_csv(str(tmp_path / "tol_summary.csv"))
+    stops = []
+    for k, tol in enumerate(["1e-2", "1e-3", "1e-5"]):
+        n = first_within(full, float(tol))
+        stops.append(n)
+        assert float(rows[k]["simulated_seconds"]) == pytest.approx(0.8 * n, rel=1e-12)
+        single = str(tmp_path / ("single%d.h5" % k))
+        r = run("run", TINY, "-o", single, "--cycles", "30", "--quiet", "--set", "run.stop_when_periodic=true",
+                "--set", "run.convergence_tolerance=" + tol)
+        assert r.returncode == 0, r.stderr
+        assert_same_run(rows[k]["output"], single)
+    assert stops[0] < stops[1] < stops[2]

@@ -234,6 +234,86 @@ def test_kill_and_restart(tmp_path, reference):
     assert progress_rows(out) == after
 
 
+def test_killed_launch_continues_from_its_checkpoint(tmp_path, reference):
+    """--checkpoint-every: a launch killed after its checkpoint continues from it when the
+    sweep is run again (not from t = 0), and the results are the uninterrupted sweep's,
+    bitwise; a checkpoint that is not the launch's (another --batch) is not used."""
+    sweep = write_sweep(tmp_path, PRODUCT)
+    out = tmp_path / "out"
+    args = ["--set", "numerics.dx=1 mm", "--checkpoint-every", "0.2 s"]
+    # one worker, launches of 4 stacked members; the first one ends (as if killed: _exit,
+    # nothing closed) 3 output times after its second checkpoint, at t = 0.4 s
+    cmd = sweep_cmd(sweep, out, *args, "--batch", "4", ranks=2)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env=dict(ENV, HEMOTREE_TEST_ABORT_AFTER_CKPT="2+3"))
+    assert r.returncode != 0, (r.stdout, r.stderr)
+    ckpt = out / "m00.ckpt"
+    assert ckpt.exists() and progress_rows(out) == []
+    r = run(cmd)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "member 0 and the launch's others: continuing from t = 0.4 s" in r.stderr, r.stderr
+    assert not list(out.glob("*.ckpt")), list(out.glob("*.ckpt"))  # removed as each launch ended
+    for k in range(12):
+        assert_same_run(str(out / ("m%02d.h5" % k)), str(reference / ("m%02d.h5" % k)))
+    rows, ref = read_csv(str(out / "summary.csv")), read_csv(str(reference / "summary.csv"))
+    for a, b in zip(rows, ref):
+        for col in ("member", "status", "volume_imbalance", "periodicity_change", "simulated_seconds"):
+            assert a[col] == b[col], (col, a, b)
+
+    # killed again, then run with launches of 3: m00.ckpt holds 4 members, so it is not this
+    # launch's; the members start from t = 0 and still end as the uninterrupted sweep
+    shutil.rmtree(str(out))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env=dict(ENV, HEMOTREE_TEST_ABORT_AFTER_CKPT="1"))
+    assert r.returncode != 0 and ckpt.exists()
+    r = run(sweep_cmd(sweep, out, *args, "--batch", "3", ranks=2))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "m00.ckpt not used, starting from t = 0" in r.stderr and "another case" in r.stderr, r.stderr
+    assert "continuing" not in r.stderr
+    for k in range(12):
+        assert_same_run(str(out / ("m%02d.h5" % k)), str(reference / ("m%02d.h5" % k)))
+
+
+def test_members_stop_at_their_periodic_state(tmp_path):
+    """run.stop_when_periodic in a sweep: each member ends at its own periodic state (the
+    first cycle within its tolerance), and the summary gives its simulated time and
+    periodicity. The members stop at different cycles: the tolerance is the parameter."""
+    sweep = write_sweep(tmp_path, "combine: zip\nparameters:\n  run.convergence_tolerance: [1e-2, 1e-4]\n")
+    out = tmp_path / "per"
+    r = run([*mpi_prefix(2), EXE, "sweep", str(sweep), "-o", str(out), "--cycles", "40",
+             "--set", "run.stop_when_periodic=true"])
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    rows = read_csv(str(out / "summary.csv"))
+    t = [float(x["simulated_seconds"]) for x in rows]
+    assert 0 < t[0] < t[1] < 40 * 0.8
+    for x, tol in zip(rows, (1e-2, 1e-4)):
+        assert float(x["periodicity_change"]) <= tol
+        with h5py.File(x["output"], "r") as f:
+            change = f["/metrics/periodicity/relative_change"][:]
+            assert change[-1] <= tol < change[-2]  # the first cycle within it, not a later one
+            assert f["/time"][-1] == pytest.approx(float(x["simulated_seconds"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("devices,expect", [(2, [0, 1, 0]), (4, [0, 1, 2])])
+def test_each_worker_takes_its_node_device(tmp_path, devices, expect):
+    """The device choice of each worker rank: its rank among the workers of its node
+    (MPI_COMM_TYPE_SHARED), round robin over the devices it sees. Rank 0, the scheduler,
+    takes none. HEMOTREE_TEST_DEVICES stands in for the device count (no GPU here); the
+    choice is then made as on a GPU node, and the members run on the CPU."""
+    sweep = write_sweep(tmp_path, "combine: zip\nparameters:\n  blood.viscosity: [3 mPa s, 4 mPa s, 5 mPa s]\n")
+    r = subprocess.run(sweep_cmd(sweep, tmp_path / "dev", "--batch", "1", ranks=4), capture_output=True, text=True,
+                       timeout=300, env=dict(ENV, HEMOTREE_TEST_DEVICES=str(devices)))
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    got = {}
+    for line in r.stderr.splitlines():
+        if ": CUDA device " in line:
+            w = line.split()
+            got[int(w[2].rstrip(":"))] = (int(w[5]), int(w[10].rstrip(";")))  # rank: (device, node rank)
+    assert sorted(got) == [1, 2, 3], r.stderr  # not rank 0
+    assert [got[k][1] for k in (1, 2, 3)] == [0, 1, 2]
+    assert [got[k][0] for k in (1, 2, 3)] == expect
+
+
 def test_rows_csv(tmp_path, singles):
     (tmp_path / "members.csv").write_text(
         "# one member per row\nblood.viscosity,outlets.left.R1\n4 mPa s,0.9e8\n\n3 mPa s,\"1.2e8 Pa s/m^3\"\n")

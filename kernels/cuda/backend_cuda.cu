@@ -924,6 +924,17 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
     /* the host mirror is current (copied back after every chunk): set the target there
      * and on the device */
     for (int m = 0; m < g->M; ++m) g->hmem[m].clk.t_stop = t_stop;
+    /* members the host has stopped since the last call (periodic state reached, output
+     * failed): the device must skip them too. The mirror is current, so writing it back
+     * whole changes nothing else. */
+    int push = 0;
+    for (int m = 0; clk && m < g->M; ++m)
+        if (clk[m].fail != HT_OK && g->hmem[m].clk.fail == HT_OK) {
+            g->hmem[m].clk.fail = clk[m].fail;
+            g->hmem[m].clk.fail_t = clk[m].fail_t;
+            push = 1;
+        }
+    if (push) CU(cudaMemcpyAsync(g->mem, g->hmem, M * sizeof *g->hmem, cudaMemcpyHostToDevice, g->stream));
     k_set_tstop<<<nblocks(g->M), HT_CUDA_BS, 0, g->stream>>>(g->mem, g->M, t_stop);
     CU_LAUNCH(k_set_tstop);
     while (any_running(g, t_stop, &few)) {
@@ -961,7 +972,7 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
     CU(cudaStreamSynchronize(g->stream));
     for (int m = 0; m < g->M; ++m) {
         if (clk) clk[m] = g->hmem[m].clk;
-        if (fail == HT_OK) fail = g->hmem[m].clk.fail;
+        if (fail == HT_OK && g->hmem[m].clk.fail != HT_STOPPED) fail = g->hmem[m].clk.fail;
         ht_hrows *h = &g->hr[m];
         g->out[m].n = h->n;
         g->out[m].t = h->t;
@@ -977,7 +988,7 @@ fail:
 }
 
 extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
-                             real *vol_out, struct ht_heart_state_s *hX, real *h_plv_ref, char *err,
+                             real *vol_out, struct ht_heart_state_s *hX, real *hbuf, char *err,
                              size_t len)
 {
     char tmp[256];
@@ -1001,8 +1012,58 @@ extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real
         CU(cudaMemcpyAsync(vol_in, g->w.vol_in, ni * sizeof(real), cudaMemcpyDeviceToHost, st));
     if (hX && g->d.heart)
         CU(cudaMemcpyAsync(hX, g->w.hX, (size_t)g->M * sizeof(ht_heart_state), cudaMemcpyDeviceToHost, st));
-    if (h_plv_ref && g->d.heart)
-        CU(cudaMemcpyAsync(h_plv_ref, g->w.h_plv_ref, (size_t)g->M * sizeof(real), cudaMemcpyDeviceToHost, st));
+    /* the heart's whole buffer (a few numbers per member): the LV references, the device
+     * flow states and the ECMO volume account the driver's volume balance reads */
+    if (hbuf && g->d.heart)
+        CU(cudaMemcpyAsync(hbuf, g->hbuf, ht_heart_layout(NULL, NULL, (size_t)g->M, no) * sizeof(real),
+                           cudaMemcpyDeviceToHost, st));
+    CU(cudaStreamSynchronize(st));
+    return 0;
+fail:
+    return -1;
+}
+
+extern "C" int ht_cuda_state(ht_cuda *g, int to_device, real *buf, real *hbuf,
+                             struct ht_heart_state_s *hX, struct ht_heart_state_s *hX0,
+                             struct ht_heart_lv_link_s *hlink, int *h_fail, ht_clock *clk, char *err,
+                             size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    size_t M = (size_t)g->M, no = (size_t)g->d.n_outlets;
+    size_t total = ht_work_layout(NULL, NULL, NULL, (size_t)g->d.n_cells, (size_t)g->d.n_faces, no,
+                                  (size_t)g->d.n_inlets);
+    cudaMemcpyKind k = to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost;
+    cudaStream_t st = g->stream;
+    /* the host and the device lay their buffers out with the same functions, so one copy
+     * per buffer moves every array in place */
+#define MOVE(dev, host, bytes)                                                              \
+    CU(cudaMemcpyAsync(to_device ? (void *)(dev) : (void *)(host),                          \
+                       to_device ? (const void *)(host) : (const void *)(dev), (bytes), k, st))
+    CU(cudaStreamSynchronize(st));
+    MOVE(g->state_buf, buf, total * sizeof(real));
+    if (g->d.heart) {
+        MOVE(g->hbuf, hbuf, ht_heart_layout(NULL, NULL, M, no) * sizeof(real));
+        MOVE(g->w.hX, hX, M * sizeof(ht_heart_state));
+        MOVE(g->w.hX0, hX0, M * sizeof(ht_heart_state));
+        MOVE(g->w.hlink, hlink, M * sizeof(ht_heart_lv_link));
+        MOVE(g->w.h_fail, h_fail, M * sizeof(int));
+    }
+#undef MOVE
+    if (to_device) {
+        /* the clocks (time, step, failures) with fresh stage keys and no pending rows */
+        for (size_t m = 0; m < M; ++m) {
+            g->hmem[m].clk = clk[m];
+            g->hmem[m].bkey = g->hmem[m].ckey = HT_KEY_NONE;
+            g->hmem[m].nsamp = 0;
+        }
+        CU(cudaMemcpyAsync(g->mem, g->hmem, M * sizeof *g->hmem, cudaMemcpyHostToDevice, st));
+    } else {
+        for (size_t m = 0; m < M; ++m) clk[m] = g->hmem[m].clk;
+    }
     CU(cudaStreamSynchronize(st));
     return 0;
 fail:

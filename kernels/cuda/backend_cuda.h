@@ -41,10 +41,19 @@ typedef struct {
 int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows, char *err,
                     size_t len);
 
-/* Copy the state, outlet pressures, volume accounts and heart states back (any pointer may
- * be NULL). */
+/* Copy the state, outlet pressures, volume accounts, heart states and the heart's buffer
+ * (ht_heart_layout: LV references, device flows, the ECMO volume account) back (any pointer
+ * may be NULL). */
 int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in, real *vol_out,
-                  struct ht_heart_state_s *hX, real *h_plv_ref, char *err, size_t len);
+                  struct ht_heart_state_s *hX, real *hbuf, char *err, size_t len);
+
+/* The whole state, both ways (to_device 1: host -> device, 0: device -> host): the buffer
+ * behind U and ht_work (ht_work_layout), with a heart its buffer (ht_heart_layout) and hX,
+ * hX0, hlink, h_fail [n_members], and the members' clocks. What a checkpoint holds, so
+ * that a run continues on the device bit for bit (src/driver.c). */
+int ht_cuda_state(ht_cuda *g, int to_device, real *buf, real *hbuf, struct ht_heart_state_s *hX,
+                  struct ht_heart_state_s *hX0, struct ht_heart_lv_link_s *hlink, int *h_fail,
+                  ht_clock *clk, char *err, size_t len);
 
 void ht_cuda_destroy(ht_cuda *g);
 

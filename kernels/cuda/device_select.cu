@@ -13,7 +13,7 @@ extern "C" int ht_cuda_select_device(int index, int *count, char *msg, size_t le
         snprintf(msg, len, "no CUDA device: %s", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
         return -1;
     }
-    int d = (index < 0 ? 0 : index) % n;
+    int d = ht_device_for(index, n);
     if ((e = cudaSetDevice(d)) != cudaSuccess) {
         snprintf(msg, len, "cudaSetDevice(%d): %s", d, cudaGetErrorString(e));
         return -1;
