@@ -63,6 +63,42 @@ for c in ${HT_TIMING_CASES:-cases/benchmarks/adan56.yaml cases/benchmarks/invitr
   done
 done
 
+# 5. checkpoint/restart on the device (ht_cuda_state): a CUDA run killed after a checkpoint
+#    and continued on CUDA equals the uninterrupted CUDA run (tolerance 0: bitwise); the
+#    same checkpoint continued on the CPU agrees to the parity tolerance
+c=tests/data/heart/tiny_devices.yaml
+"$B/hemotree" run $c -o "$OUT/ck_full.h5" --backend cuda --cycles 2 --quiet > "$OUT/ck_full.log" 2>&1
+HEMOTREE_TEST_ABORT_AFTER_CKPT=1+4 "$B/hemotree" run $c -o "$OUT/ck_part.h5" --backend cuda --cycles 2 \
+  --checkpoint-every "0.3 s" --quiet > "$OUT/ck_part.log" 2>&1
+rk=$?
+cp "$OUT/ck_part.h5" "$OUT/ck_cpu.h5" 2>/dev/null
+cp "$OUT/ck_part.ckpt" "$OUT/ck_cpu.ckpt" 2>/dev/null
+"$B/hemotree" run $c --restart "$OUT/ck_part.ckpt" --backend cuda --cycles 2 --quiet >> "$OUT/ck_part.log" 2>&1
+rr=$?
+res=$($PY tests/compare_outputs.py "$OUT/ck_full.h5" "$OUT/ck_part.h5" --tol 0 --json)
+rc=$?
+row "restart on cuda (bitwise)" "$([ $rk = 3 ] && [ $rr = 0 ] && [ $rc = 0 ] && echo pass || echo "FAIL($rk/$rr/$rc)")" "$res"
+"$B/hemotree" run $c --restart "$OUT/ck_cpu.ckpt" --backend cpu --cycles 2 --quiet > "$OUT/ck_cpu.log" 2>&1
+rr=$?
+res=$($PY tests/compare_outputs.py "$OUT/ck_full.h5" "$OUT/ck_cpu.h5" --tol 1e-10 --json)
+rc=$?
+row "cuda checkpoint continued on cpu" "$([ $rr = 0 ] && [ $rc = 0 ] && echo pass || echo "FAIL($rr/$rc)")" "$res"
+
+# 6. periodic-state stop in one device launch: members stop at different cycles (the host's
+#    stop reaches the device) and equal the CPU backend's members
+printf '%s\nensemble:\n  combine: zip\n  parameters:\n    run.convergence_tolerance: [1e-2, 1e-3, 1e-5]\n' \
+  "$(cat tests/data/cli/tiny.yaml)" > "$OUT/stop.yaml"
+for be in cpu cuda; do
+  "$B/hemotree" run "$OUT/stop.yaml" -o "$OUT/stop_$be.h5" --backend $be --cycles 30 \
+    --set run.stop_when_periodic=true --quiet > "$OUT/stop_$be.log" 2>&1
+done
+ok=pass; det=""
+for k in 0 1 2; do
+  res=$($PY tests/compare_outputs.py "$OUT/stop_cpu_m$k.h5" "$OUT/stop_cuda_m$k.h5" --tol 1e-10 --json) || ok=FAIL
+  det="$det m$k: $res"
+done
+row "periodic stop, cuda launch" "$ok" "$det"
+
 echo
 echo "==== GPU check summary ===="
 printf '%s\n' "${table[@]}" | tee "$OUT/summary.txt"
