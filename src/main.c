@@ -113,7 +113,8 @@ static void usage_sweep(FILE *f)
             "  --quiet            no summary at the end\n"
             "  --checkpoint-every X  each launch of members writes OUTDIR/m<first>.ckpt at the\n"
             "                     first output time after every X (\"0.5 s\" simulated, \"10 min\"\n"
-            "                     wall clock); it is removed when the launch ends\n"
+            "                     wall clock; default \"10 min\", \"off\" for none); it is removed\n"
+            "                     when the launch ends\n"
             "A failed member (bad input or a failed run) is recorded with its message and the\n"
             "others go on. OUTDIR/progress.csv gets a line per finished member: the same command\n"
             "run again after a kill skips those, continues the launches that left a checkpoint\n"
@@ -138,6 +139,10 @@ static int parse_backend(const char *v, int *out)
 /* "0.5 s" (simulated seconds) or "10 min" / "2 h" (wall clock) */
 static int parse_ckpt_every(const char *v, ht_run_opts *o)
 {
+    if (!strcmp(v, "off")) {
+        o->ckpt_every = -1; /* sweeps: no launch checkpoints (they have them by default) */
+        return 0;
+    }
     char *end;
     double x = strtod(v, &end);
     while (*end == ' ') ++end;

@@ -508,6 +508,14 @@ int ht_sweep(const char *path, const char *const *sets, int n_sets, const ht_run
 #endif
     ht_run_opts o = *opts;
     o.launch_ckpt = 1; /* a launch continues from its checkpoint when a killed run left one */
+    /* a batch job can end at any time: launches checkpoint every 10 min of wall time unless
+     * told otherwise ("off": -1) */
+    if (o.ckpt_every == 0) {
+        o.ckpt_every = 600;
+        o.ckpt_wall = 1;
+    } else if (o.ckpt_every < 0) {
+        o.ckpt_every = 0;
+    }
     ht_ensemble e;
     ht_error err;
     book b;
