@@ -187,4 +187,10 @@ int ht_case_site(const ht_case *c, const char *site, int *vessel, double *x);
  * Returns 0 on success; on failure writes a message naming what was expected into msg. */
 int ht_units_parse(const char *text, const char *dim, double *value, char *msg, size_t msglen);
 
+/* The dimensions `text` parses as, one bit per dimension ht_units_parse knows (a bare number
+ * parses as every one), and its SI value (the same for all of them: the unit fixes the
+ * factor); 0 when it parses as none. For values whose dimension the key path decides later
+ * (ensembles, sweeps). */
+unsigned ht_units_parse_any(const char *text, double *value);
+
 #endif

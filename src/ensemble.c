@@ -47,22 +47,9 @@ static char *dup_s(const char *s)
  * depend on which one (the unit fixes the factor). The bitmask of dimensions it parses as
  * lets all values of one parameter be checked for a common dimension (a bare number parses
  * as every one). */
-static const char *const DIMS[] = {"length",  "pressure",      "flow",      "time",      "density",
-                                   "viscosity", "resistance",  "compliance", "area",     "volume",
-                                   "velocity", "dimensionless", "frequency", "frequency_squared",
-                                   "force",    "mass"};
-#define N_DIMS ((int)(sizeof DIMS / sizeof DIMS[0]))
-
-/* A value as text: 0 with its SI value and the bitmask of dimensions it parses as, or -1 */
 static int parse_text(const char *text, double *si, unsigned *mask)
 {
-    *mask = 0;
-    for (int d = 0; d < N_DIMS; ++d) {
-        double v;
-        if (ht_units_parse(text, DIMS[d], &v, NULL, 0)) continue;
-        if (!*mask) *si = v;
-        *mask |= 1u << d;
-    }
+    *mask = ht_units_parse_any(text, si);
     return *mask && isfinite(*si) ? 0 : -1;
 }
 

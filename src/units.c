@@ -278,3 +278,15 @@ int ht_units_parse(const char *text, const char *dim, double *value, char *msg, 
     *value = r;
     return 0;
 }
+
+unsigned ht_units_parse_any(const char *text, double *value)
+{
+    unsigned mask = 0;
+    for (size_t i = 0; i < sizeof DIMS / sizeof DIMS[0] && i < 32; ++i) {
+        double v;
+        if (ht_units_parse(text, DIMS[i].name, &v, NULL, 0)) continue;
+        if (!mask) *value = v;
+        mask |= 1u << i;
+    }
+    return mask;
+}

@@ -289,3 +289,24 @@ def test_stacked_members_stop_alone(tmp_path, thirty_cycles):
         assert r.returncode == 0, r.stderr
         assert_same_run(rows[k]["output"], single)
     assert stops[0] < stops[1] < stops[2]
+
+
+def test_values_in_any_unit_the_loader_knows(tmp_path):
+    """Ensemble values take the units of their key's dimension, elastances ("mmHg/mL")
+    included: each member's SI value is the single run's."""
+    heart = os.path.join(HERE, "data", "heart", "tiny_heart.yaml")
+    ens = tmp_path / "ees.yaml"
+    ens.write_text(open(heart).read() + 'ensemble:\n  parameters:\n    heart.lv.Ees: ["0.6 mmHg/mL", "1.2 mmHg/mL"]\n')
+    r = run("check", str(ens))
+    assert r.returncode == 0, r.stderr
+    out = str(tmp_path / "ees.h5")
+    r = run("run", str(ens), "-o", out, "--cycles", "3")
+    assert r.returncode == 0, r.stderr
+    rows = read_csv(str(tmp_path / "ees_summary.csv"))
+    mmhg_per_ml = 133.322387415 / 1e-6
+    assert [float(x["heart.lv.Ees"]) for x in rows] == pytest.approx([0.6 * mmhg_per_ml, 1.2 * mmhg_per_ml],
+                                                                   rel=1e-15)
+    # a stronger LV ejects more: the summary's last-beat stroke volume says so
+    assert float(rows[1]["stroke_volume"]) > float(rows[0]["stroke_volume"]) > 0
+    with h5py.File(rows[0]["output"], "r") as f:
+        assert f["/metrics/cycles/stroke_volume"][-1] == float(rows[0]["stroke_volume"])
