@@ -15,8 +15,10 @@ typedef struct ht_devices_s {
     ht_impella imp;       /* its preset */
     real imp_rpm;         /* rpm, the speed of its P-level (or given) */
     int ecmo;             /* 1: femoral VA-ECMO */
-    ht_ecmo ecmo_par;     /* prescribed or pump mode; no distal perfusion cannula */
+    ht_ecmo ecmo_par;     /* prescribed or pump mode; distal perfusion cannula none or a
+                           * fixed fraction of the pump flow (HT_DPC_FRACTION) */
     int ecmo_cell;        /* the cell holding the return cannula tip (global index) */
+    int dpc_cell;         /* the cell the distal perfusion cannula feeds (global), or -1 */
 } ht_devices;
 
 #endif

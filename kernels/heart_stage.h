@@ -187,10 +187,20 @@ HT_HD void ht_devices_step_start(const ht_net *n, ht_work *w, int m)
  * Over the two stages the cell gains (dt/2)(Q_0 + Q_1), what the veins lost. */
 HT_HD void ht_ecmo_source_apply(const ht_net *n, ht_state *out, const ht_work *w, int m, real dt, real b)
 {
-    int i = n->dev[m].ecmo_cell;
-    real s = b * dt * w->d_qecmo_s[m] / n->vessel_dx[n->cell_vessel[i]];
+    const ht_devices *D = &n->dev[m];
+    int i = D->ecmo_cell, d = D->dpc_cell;
+    /* a distal perfusion cannula takes its fixed share; the tip gets the rest (all of it,
+     * bit for bit, without one: (1 - 0) q == q) */
+    real f = D->ecmo_par.dpc == HT_DPC_FRACTION && d >= 0 ? D->ecmo_par.dpc_frac : 0;
+    real q = b * dt * w->d_qecmo_s[m];
+    real s = (1 - f) * q / n->vessel_dx[n->cell_vessel[i]];
     out->A[i] += s;
     if (n->tracer) out->C[i] += s * HT_ECMO_TRACER;
+    if (f > 0) {
+        real sd = f * q / n->vessel_dx[n->cell_vessel[d]];
+        out->A[d] += sd;
+        if (n->tracer) out->C[d] += sd * HT_ECMO_TRACER;
+    }
 }
 
 /* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,

@@ -104,6 +104,10 @@ typedef struct {
     int ecmo_vessel;           /* the vessel holding the return cannula tip */
     double ecmo_x;             /* m from its start */
     double S_oxy, S_native;    /* oxygen saturation of ECMO and native blood */
+    int dpc;                   /* 1: a distal perfusion cannula */
+    int dpc_vessel;            /* where it enters (antegrade, into the leg) */
+    double dpc_x;              /* m from the vessel's start */
+    double dpc_frac;           /* its share of the pump flow */
     char file[256];            /* where the section is, for messages after loading */
     int line;
 } ht_devices_spec;

@@ -1123,7 +1123,8 @@ static int parent_vessel(const ht_case *c, int v)
 static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
 {
     static const char *const keys[] = {"ecmo", "impella", NULL};
-    static const char *const ek[] = {"flow", "rpm", "return", "drain", "saturation", NULL};
+    static const char *const ek[] = {"flow", "rpm", "return", "drain", "saturation", "distal_perfusion", NULL};
+    static const char *const dk[] = {"vessel", "x", "site", "fraction", NULL};
     static const char *const rk[] = {"vessel", "x", "site", "depth", NULL};
     static const char *const sk[] = {"oxygenator", "native", NULL};
     static const char *const ik[] = {"model", "level", "rpm", NULL};
@@ -1270,6 +1271,42 @@ static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
             }
             ds->ecmo_vessel = v;
             ds->ecmo_x = x - depth;
+        }
+        /* distal perfusion cannula: a fixed share of the pump flow, antegrade into the leg
+         * (Foltan et al. 2019: its flow rises linearly with the ECMO flow, up to ~10 %) */
+        const yt_node *dp = yt_get(e, "distal_perfusion");
+        if (dp) {
+            const char *dkp = "devices.ecmo.distal_perfusion";
+            if ((rc = ht_expect_map(dp, dkp, "the distal perfusion cannula {vessel, x} or {site}, and fraction", err)) ||
+                (rc = ht_check_keys(dp, dkp, dk, err)) ||
+                (rc = ht_get_required(dp, dkp, "fraction", "dimensionless", HT_POSITIVE, &ds->dpc_frac, err)))
+                return rc;
+            if (ds->dpc_frac > 0.5)
+                return ht_fail_at(err, yt_get(dp, "fraction"), "devices.ecmo.distal_perfusion.fraction",
+                                  "expected a share of the pump flow in (0, 0.5] (clinically about 0.05-0.1), found %g",
+                                  ds->dpc_frac);
+            const yt_node *pv = yt_get(dp, "vessel"), *ps = yt_get(dp, "site");
+            if ((pv != NULL) == (ps != NULL))
+                return ht_fail_at(err, dp, "devices.ecmo.distal_perfusion.vessel",
+                                  "give either vessel (with x) or site");
+            if (pv) {
+                if ((rc = vessel_ref(c, pv, "devices.ecmo.distal_perfusion.vessel", &ds->dpc_vessel, err)) ||
+                    (rc = ht_get_required(dp, dkp, "x", "length", HT_NONNEGATIVE, &ds->dpc_x, err)))
+                    return rc;
+                double L = c->vessels[ds->dpc_vessel].length;
+                if (ds->dpc_x > L)
+                    return ht_fail_at(err, yt_get(dp, "x"), "devices.ecmo.distal_perfusion.x",
+                                      "expected a position in [0, %g cm] (the length of '%s'), found %g cm", 100 * L,
+                                      c->vessels[ds->dpc_vessel].name, 100 * ds->dpc_x);
+            } else {
+                if (yt_get(dp, "x"))
+                    return ht_fail_at(err, yt_get(dp, "x"), "devices.ecmo.distal_perfusion.x", "x goes with vessel");
+                int k;
+                if ((rc = site_ref(c, ps, "devices.ecmo.distal_perfusion.site", &k, err))) return rc;
+                ds->dpc_vessel = c->sites[k].vessel;
+                ds->dpc_x = c->sites[k].x;
+            }
+            ds->dpc = 1;
         }
     }
     return 0;

@@ -249,13 +249,28 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
             ht_ecmo_preset(&D->ecmo_par);
             if (ds->ecmo_pump) D->ecmo_par.rpm = ds->ecmo_rpm;
             else ht_ecmo_set_prescribed(&D->ecmo_par, ds->ecmo_flow / HT_LPM);
-            D->ecmo_par.dpc = HT_DPC_NONE;
+            D->ecmo_par.dpc = ds->dpc ? HT_DPC_FRACTION : HT_DPC_NONE;
+            if (ds->dpc) D->ecmo_par.dpc_frac = ds->dpc_frac;
             D->ecmo_par.S_oxy = ds->S_oxy;
             D->ecmo_par.S_native = ds->S_native;
             int v = ds->ecmo_vessel, j = (int)floor(ds->ecmo_x / nw->vessel_dx[v]);
             if (j > nw->vessel_n[v] - 1) j = nw->vessel_n[v] - 1;
             if (j < 0) j = 0;
             D->ecmo_cell = nw->vessel_first[v] + j;
+            D->dpc_cell = -1;
+            if (ds->dpc) {
+                int u = ds->dpc_vessel, jd = (int)floor(ds->dpc_x / nw->vessel_dx[u]);
+                if (jd > nw->vessel_n[u] - 1) jd = nw->vessel_n[u] - 1;
+                if (jd < 0) jd = 0;
+                D->dpc_cell = nw->vessel_first[u] + jd;
+                if (D->dpc_cell == D->ecmo_cell) {
+                    snprintf(err->msg, sizeof err->msg,
+                             "%s:%d: key 'devices.ecmo.distal_perfusion': it enters the cell of the return cannula tip "
+                             "(%s, %g cm); place it distal to the tip, in the leg", c->devices.file, c->devices.line,
+                             c->vessels[u].name, 100 * ds->dpc_x);
+                    goto fail;
+                }
+            }
         }
     }
     double p_sv0 = nw->heart_par ? ht_heart_venous_pressure(nw->heart_par, nw->heart_init) : 0;
@@ -621,6 +636,7 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
         if (out->dev) {
             out->dev[m] = s->dev[0];
             if (out->dev[m].ecmo) out->dev[m].ecmo_cell += oc;
+            if (out->dev[m].ecmo && out->dev[m].dpc_cell >= 0) out->dev[m].dpc_cell += oc;
         }
     }
     out->junc_off[M * nj] = M * ne;

@@ -36,7 +36,9 @@
 #include "impella.h"
 #include "ecmo.h"
 #include "watershed.h"
+#include "heart_stage.h"
 #include <math.h>
+#include <string.h>
 
 #define MMHG HT_MMHG
 #define ML HT_ML
@@ -465,8 +467,54 @@ static void test_watershed(void)
     CHECK(ht_delivered_fraction_series(Q, cc, M, dt) == -1, "no forward flow -> -1");
 }
 
+/* The ECMO return as sources in the 1D cells (ht_ecmo_source_apply): the stage's pump flow
+ * b dt Q enters the tip cell, or with a distal perfusion cannula (fraction f) (1 - f) of it
+ * the tip and f the distal cell, as area dx and with ECMO fraction 1; nothing else moves. */
+static void test_ecmo_sources(void)
+{
+    enum { NC = 6 };
+    int cell_vessel[NC] = {0, 0, 0, 1, 1, 1};
+    real dx[2] = {0.01, 0.004};
+    ht_devices D;
+    memset(&D, 0, sizeof D);
+    D.ecmo = 1;
+    ht_ecmo_preset(&D.ecmo_par);
+    D.ecmo_cell = 1;
+    D.dpc_cell = 4;
+    ht_net n;
+    memset(&n, 0, sizeof n);
+    n.cell_vessel = cell_vessel;
+    n.vessel_dx = dx;
+    n.tracer = 1;
+    n.dev = &D;
+    real qs = 3.5 * LPM, dt = 1e-4, b = 0.5;
+    ht_work w;
+    memset(&w, 0, sizeof w);
+    w.d_qecmo_s = &qs;
+    for (int with = 0; with < 2; ++with) {
+        D.ecmo_par.dpc = with ? HT_DPC_FRACTION : HT_DPC_NONE;
+        D.ecmo_par.dpc_frac = 0.08;
+        real A[NC], C[NC];
+        for (int i = 0; i < NC; ++i) A[i] = C[i] = 1e-4;
+        ht_state U = {A, NULL, C};
+        ht_ecmo_source_apply(&n, &U, &w, 0, dt, b);
+        real f = with ? 0.08 : 0, q = b * dt * qs;
+        double vol = 0;
+        for (int i = 0; i < NC; ++i) {
+            double dA = A[i] - 1e-4;
+            vol += dA * dx[cell_vessel[i]];
+            CHECK(C[i] - 1e-4 == dA, "the source is ECMO blood (c = 1), cell %d", i);
+            if (i != 1 && i != 4) CHECK(dA == 0, "cell %d untouched", i);
+        }
+        CHECK_CLOSE((A[1] - 1e-4) * dx[0], (1 - f) * q, 1e-12, "tip gets (1 - f) of the stage flow");
+        CHECK_CLOSE((A[4] - 1e-4) * dx[1], f * q, 1e-10, "distal cell gets f of it");
+        CHECK_CLOSE(vol, q, 1e-12, with ? "the whole stage flow enters the tree, with a DPC" : "the whole stage flow enters the tip");
+    }
+}
+
 int main(void)
 {
+    test_ecmo_sources();
     test_impella_hq();
     test_impella_inertance();
     test_impella_suction();
