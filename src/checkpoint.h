@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HT_CKPT_VERSION 1u
+#define HT_CKPT_VERSION 2u /* 2: launches of several members (driver.c) */
 #define HT_FNV_OFFSET 0xcbf29ce484222325ull
 
 uint64_t ht_fnv1a64(const void *data, size_t n, uint64_t h);
