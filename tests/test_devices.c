@@ -192,8 +192,8 @@ static void test_root(void)
         double plv = 30 * MMHG;
         ht_valve_lin vl = ht_valve_discretise(&av, 0, 0, rho, dt);
         ht_impella_lin il = ht_impella_discretise(&P, w9, plv, 50 * ML, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
         CHECK(rc == HT_OK, "shut valve solve");
         CHECK(Qv == 0 && Qi == Q, "shut valve: Q_valve = 0, Q_imp = Q (%g %g %g)", Qv, Qi, Q);
         double proot = ht_pressure(A, sA0, K, p0);
@@ -214,9 +214,9 @@ static void test_root(void)
             if (k == 3) ht_heart_valve_diode(&v, 0.005);
             int j = k < 3 ? k : 0;
             ht_valve_lin vl = ht_valve_discretise(&v, zetas[j], qprev[j], rho, dt);
-            int r1 = ht_heart_root_solve(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &Ah, &Qh);
-            int r2 = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &off,
-                                                &A, &Q, &Qv, &Qi);
+            int r1 = ht_heart_root_solve(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, 0, 0, &Ah, &Qh, NULL);
+            int r2 = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &off, 0, 0,
+                                                &A, &Q, &Qv, &Qi, NULL);
             CHECK(r1 == HT_OK && r2 == HT_OK, "no pump case %d", k);
             CHECK_CLOSE(A, Ah, 1e-12, "no pump: A = heart_root's");
             CHECK_CLOSE(Q, Qh, 1e-12, "no pump: Q = heart_root's");
@@ -234,8 +234,8 @@ static void test_root(void)
         double Qp = 0;
         for (int s = 0; s < 20000; ++s) {
             il = ht_impella_discretise(&P, 0, plv, Qp, dt);
-            int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, 0, dt, &vl, &il, &A, &Q,
-                                                &Qv, &Qi);
+            int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, 0, dt, &vl, &il, 0, 0, &A, &Q,
+                                                &Qv, &Qi, NULL);
             CHECK(rc == HT_OK, "stopped pump solve");
             if (rc) break;
             Qp = Qi;
@@ -248,9 +248,9 @@ static void test_root(void)
         CHECK_CLOSE(Q, -sqrt((proot - plv) / P.B_back), 1e-8, "quasi-steady leak");
         P.one_way = 1;
         il = ht_impella_discretise(&P, 0, plv, 0, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
-        ht_heart_root_solve(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &Ah, &Qh);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
+        ht_heart_root_solve(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, 0, 0, &Ah, &Qh, NULL);
         CHECK(rc == HT_OK && Q == 0 && A == Ah, "one_way stopped pump: the closed end");
         P.one_way = 0;
     }
@@ -259,8 +259,8 @@ static void test_root(void)
         double plv = 100 * MMHG;
         ht_valve_lin vl = ht_valve_discretise(&av, 1, 100 * ML, rho, dt);
         ht_impella_lin il = ht_impella_discretise(&P, w9, plv, 60 * ML, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
         CHECK(rc == HT_OK, "both open");
         double dp = plv - dpdV * dt * Q - ht_pressure(A, sA0, K, p0);
         CHECK(Qv + Qi == Q, "split adds up");
@@ -270,8 +270,8 @@ static void test_root(void)
         CHECK_CLOSE(Qi, ht_impella_solve(&il, dp, 0, &dQ), 1e-9, "pump law");
         printf("Root, both open: Q = %.2f mL/s = valve %.2f + Impella %.2f\n", Q / ML, Qv / ML,
                Qi / ML);
-        CHECK(ht_root_solve_with_impella(K, sA0, p0, rho, 0.1, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                         &Qv, &Qi) == HT_FAIL_BOUNDARY, "W2 >= 0 fails");
+        CHECK(ht_root_solve_with_impella(K, sA0, p0, rho, 0.1, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                         &Qv, &Qi, NULL) == HT_FAIL_BOUNDARY, "W2 >= 0 fails");
     }
 }
 
