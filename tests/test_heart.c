@@ -60,6 +60,7 @@ typedef struct {
     double t_emax, V_emax, p_emax;  /* end-systole: maximal p / (V - V0) (Suga & Sagawa) */
     double q_mid, dp_mid;         /* aortic flow and valve dp at 0.8 T of the last beat */
     double qmax_closed;           /* max |Q_ao| while the aortic valve is shut (mid-diastole) */
+    double QBR;                   /* mean bronchial flow of the last beat, m^3/s */
     int fail;
 } loop_out;
 
@@ -89,7 +90,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
             pedp = p0[HT_HC_LV];
         }
         double vmin = 1e30, t_vmin = 0, sp = 0, sq = 0, sra = 0, sla = 0, spa = 0, pmax = -1e30,
-               pmin = 1e30, pes = 0, qmc = 0, emax = -1, t_emax = 0, v_emax = 0, p_emax = 0;
+               pmin = 1e30, pes = 0, qmc = 0, sqb = 0, emax = -1, t_emax = 0, v_emax = 0, p_emax = 0;
         double reg[HT_HEART_NVALVE] = {0};
         for (long s = 0; s < nst; ++s) {
             double t = (double)(c * nst + s) * dt;
@@ -106,6 +107,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
             if (el > emax) { emax = el; t_emax = t1; v_emax = v; p_emax = p[HT_HC_LV]; }
             sp += X.p_root;
             sq += X.Q[HT_HQ_AO];
+            sqb += X.Q_br;
             sra += p[HT_HC_RA];
             sla += p[HT_HC_LA];
             spa += p[HT_HC_PA];
@@ -136,6 +138,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
         o->SBP = pmax;
         o->DBP = pmin;
         o->CO = sq / nst;
+        o->QBR = sqb / nst;
         o->RAP = sra / nst;
         o->LAP = sla / nst;
         o->PAP = spa / nst;
@@ -487,6 +490,10 @@ int main(void)
         CHECK(!o->fail, "%s: step failed", names[w]);
         if (o->fail) continue;
         print_metrics(names[w], o);
+        /* the bronchial branch carries ~1-2 % of the LV output (docs/heart.md, R_br) */
+        printf("%s: bronchial flow %.1f mL/min (%.2f %% of CO)\n", names[w], o->QBR * 6e7, 100 * o->QBR / o->CO);
+        CHECK(o->QBR > 0.01 * o->CO && o->QBR < 0.02 * o->CO, "%s: bronchial flow %.2f %% of CO", names[w],
+              100 * o->QBR / o->CO);
         printf("%s: volume drift over 50 cycles %.3e; periodic (EDV, ESV change < 1e-4) after %d "
                "cycles\n", names[w], o->drift, o->n_periodic);
         CHECK(o->drift < 1e-9, "%s: volume drift %.3e", names[w], o->drift);
