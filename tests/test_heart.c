@@ -37,11 +37,14 @@
  * (f) ht_heart_root_solve: closed valve -> Q = 0 and the area of W2 alone (c = -W2/4);
  *     open ideal valve (B = L = 0, dp/dV = 0) -> p_root = p_lv and the analytic area; general
  *     Mynard valve forward and backward: the unscaled valve equation holds to 1e-9 of p_lv and
- *     the area matches an independent bisection; diode; failure code for W2 >= 0.
+ *     the area matches an independent bisection; diode; with the bronchial branch the valve
+ *     law holds for Q + Q_br, Q_br = G (p_root - p_br), and a shut valve or diode passes
+ *     exactly 0 (Q = -Q_br); failure code for W2 >= 0.
  * (g) The 1D-root protocol: the loop driven through ht_heart_root_solve on a non-reflecting
  *     root face (fixed W2), two stages with wdt = dt/2 volume accounting like the 1D solver,
  *     the 1D inflow returned to the veins one step later: 0D volume + volume in transit
- *     is constant to 1e-12 (the LV loses exactly what the face passes). */
+ *     is constant to 1e-12 (the LV loses exactly what the face and the bronchial branch take,
+ *     PVN gains the branch's share). */
 #include "testutil.h"
 #include "heart_presets.h"
 #include "heart_root.h"
@@ -326,6 +329,36 @@ static void test_root(void)
     rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 1e8, dt, &Ld, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_OK && Q > 0, "diode open: rc %d Q %g", rc, Q);
     CHECK_CLOSE(120 * MMHG - 1e8 * dt * Q - ht_pressure(A, f.s0, f.K, f.p0), d.R * Q, 1e-10, "diode law");
+
+    /* bronchial branch Q_br = G (p_root - p_br): the valve law holds for the face flow plus the
+     * branch; a shut valve passes exactly 0, the face feeding the branch (Q = -Q_br) */
+    {
+        double G = 1 / (65 * HT_MMHG_PER_ML), pb = 16 * MMHG, Qb;
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 2 * HT_MMHG_PER_ML, dt, &Lc, G, pb, &A, &Q,
+                                 &Qb);
+        double pr = ht_pressure(A, f.s0, f.K, f.p0);
+        CHECK(rc == HT_OK && Q + Qb == 0 && Q < 0, "bronchial, shut valve: rc %d, Q %g, Q_br %g", rc, Q, Qb);
+        CHECK_CLOSE(Qb, G * (pr - pb), 1e-12, "bronchial, shut valve: Q_br = G (p_root - p_br)");
+        CHECK_CLOSE(Q, A * (f.W2 + 4 * ht_wave_speed(A, f.K, f.rho)), 1e-14, "bronchial, shut: Q on the characteristic");
+        printf("root, shut valve with the bronchial branch (65 mmHg s/mL to 16 mmHg): Q_face %.4f mL/s, Q_br %.4f mL/s, "
+               "p_root %.4f mmHg\n", Q / ML, Qb / ML, pr / MMHG);
+        double zeta = 0.7, Q0 = 3e-4, dpdV = 2 * HT_MMHG_PER_ML;
+        p_lv = 110 * MMHG;
+        ht_valve_lin L = ht_valve_discretise(&v, zeta, Q0, f.rho, dt);
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, dpdV, dt, &L, G, pb, &A, &Q, &Qb);
+        double B, Lv, Ql = Q + Qb;
+        ht_valve_BL(&v, zeta, f.rho, &B, &Lv);
+        pr = ht_pressure(A, f.s0, f.K, f.p0);
+        double res = p_lv - dpdV * dt * Ql - pr - B * Ql * fabs(Ql) - Lv * (Ql - Q0) / dt;
+        CHECK(rc == HT_OK && fabs(res) < 1e-9 * p_lv, "bronchial, Mynard open: rc %d, residual %g Pa", rc, res);
+        CHECK_CLOSE(Qb, G * (pr - pb), 1e-12, "bronchial, open valve: Q_br = G (p_root - p_br)");
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 50 * MMHG, 0, dt, &Ld, G, pb, &A, &Q, &Qb);
+        CHECK(rc == HT_OK && Q + Qb == 0 && Qb > 0, "bronchial, diode shut: rc %d Q %g Q_br %g", rc, Q, Qb);
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 1e8, dt, &Ld, G, pb, &A, &Q, &Qb);
+        CHECK(rc == HT_OK && Q + Qb > 0, "bronchial, diode open: rc %d Q %g", rc, Q);
+        CHECK_CLOSE(120 * MMHG - 1e8 * dt * (Q + Qb) - ht_pressure(A, f.s0, f.K, f.p0), d.R * (Q + Qb), 1e-10,
+                    "bronchial, diode law on Q + Q_br");
+    }
 
     /* failure: no outgoing characteristic of a subcritical inlet */
     rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, 1.0, 100 * MMHG, 0, dt, &Li, 0, 0, &A, &Q, NULL);
