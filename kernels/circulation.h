@@ -65,7 +65,7 @@ enum { HT_HQ_SV_RA = 0, HT_HQ_TRI, HT_HQ_PUL, HT_HQ_PA_PVN, HT_HQ_PVN_LA, HT_HQ_
        HT_HEART_NFLOW };
 enum { HT_HV_TRI = 0, HT_HV_PUL, HT_HV_MIT, HT_HV_AO, HT_HEART_NVALVE };
 
-#define HT_HEART_NX (HT_HEART_NCOMP + HT_HEART_NFLOW + HT_HEART_NVALVE + 1)
+#define HT_HEART_NX (HT_HEART_NCOMP + HT_HEART_NFLOW + HT_HEART_NVALVE + 2)
 #define HT_HEART_GS_MAXIT 100
 #define HT_HEART_GS_TOL 1e-12
 #define HT_HEART_QSCALE 1e-6 /* m^3/s (1 mL/s): the flow below which tolerances are absolute */
@@ -75,6 +75,7 @@ typedef struct ht_heart_state_s {
     real Q[HT_HEART_NFLOW];    /* m^3/s, positive downstream */
     real zeta[HT_HEART_NVALVE];/* valve opening states in [0, 1] (diode: 1 open, 0 shut) */
     real p_root;               /* Pa, last aortic-root pressure */
+    real Q_br;                 /* m^3/s, bronchial flow root -> PVN (kept for output) */
 } ht_heart_state;
 
 typedef struct ht_heart_par_s {
@@ -87,6 +88,7 @@ typedef struct ht_heart_par_s {
     real R_sv;                 /* Pa s/m^3, SV -> RA (venous return resistance) */
     real R_pul;                /* Pa s/m^3, PA -> PVN (pulmonary vascular resistance) */
     real R_pvn;                /* Pa s/m^3, PVN -> LA */
+    real R_br;                 /* Pa s/m^3, bronchial: aortic root -> PVN; 0: no bronchial flow */
     ht_valve tri, pul, mit, ao;
 } ht_heart_par;
 
@@ -95,6 +97,8 @@ typedef struct ht_heart_lv_link_s {
     real p_lv;       /* Pa, LV pressure at ts + dt after the mitral inflow, before ejection */
     real dpdV;       /* Pa/m^3, its volume derivative */
     ht_valve_lin av; /* the aortic valve over the stage */
+    real G_br;       /* m^3/(Pa s), bronchial conductance over the stage (0: none) */
+    real p_br;       /* Pa, PVN pressure at ts + dt before the bronchial inflow */
 } ht_heart_lv_link;
 
 HT_HD const ht_valve *ht_heart_valve(const ht_heart_par *P, int v)
@@ -218,29 +222,37 @@ HT_HD int ht_heart_stage_begin(const ht_heart_par *P, const ht_heart_state *Xin,
     if (P->mit.kind == HT_VALVE_DIODE) Y.zeta[HT_HV_MIT] = q[HT_HQ_MIT] > 0;
     ht_chamber_eval(&P->lv, ts + dt, Y.V[HT_HC_LV], &link->p_lv, &link->dpdV);
     link->av = ht_valve_discretise(&P->ao, Y.zeta[HT_HV_AO], Xin->Q[HT_HQ_AO], P->rho, dt);
+    /* bronchial flow Q = (p_root - p_pvn') / R_br with the PVN pressure linearised in its own
+     * inflow, p_pvn' = p_br + dt Q / C_pvn, so Q = G_br (p_root - p_br) */
+    link->G_br = P->R_br > 0 ? 1 / (P->R_br + dt / P->C_pvn) : 0;
+    link->p_br = (Y.V[HT_HC_PVN] - P->Vu_pvn) / P->C_pvn;
     *Xout = Y;
     return HT_OK;
 }
 
-/* Stage part 2: the LV outflow Q_ao (m^3/s, the root face flow: the aortic valve plus an
- * Impella's) leaves the LV over dt; the aortic valve's flow state (and a diode's opening
- * flag) is the valve's own flow Q_valve (= Q_ao without an Impella); the root pressure
- * p_root (Pa) is recorded, and vol_drain (m^3, the stage's venous return from the 1D
- * outlets over the full dt, less what a VA-ECMO drained) enters SV. Stage 1 averages X with
- * the step-start state X0 (except p_root, which keeps the latest value). */
+/* Stage part 2: the LV outflow Q_ao + Q_br leaves the LV over dt: Q_ao (m^3/s) is the root
+ * face flow into the 1D tree, Q_br (m^3/s) the bronchial flow that leaves the root for the
+ * pulmonary veins (the root solve's split: valve + Impella = Q_ao + Q_br); the aortic
+ * valve's flow state (and a diode's opening flag) is the valve's own flow Q_valve; the root
+ * pressure p_root (Pa) is recorded, and vol_drain (m^3, the stage's venous return from the
+ * 1D outlets over the full dt, less what a VA-ECMO drained) enters SV. Stage 1 averages X
+ * with the step-start state X0 (except p_root, which keeps the latest value). */
 HT_HD void ht_heart_stage_end(const ht_heart_par *P, const ht_heart_state *X0, ht_heart_state *X,
-                              real Q_ao, real Q_valve, real p_root, real vol_drain, real dt,
-                              int stage)
+                              real Q_ao, real Q_valve, real Q_br, real p_root, real vol_drain,
+                              real dt, int stage)
 {
-    X->V[HT_HC_LV] -= dt * Q_ao;
+    X->V[HT_HC_LV] -= dt * (Q_ao + Q_br);
+    X->V[HT_HC_PVN] += dt * Q_br;
     X->V[HT_HC_SV] += vol_drain;
     X->Q[HT_HQ_AO] = Q_valve;
+    X->Q_br = Q_br;
     X->p_root = p_root;
     if (P->ao.kind == HT_VALVE_DIODE) X->zeta[HT_HV_AO] = Q_valve > 0;
     if (stage == 1) {
         for (int k = 0; k < HT_HEART_NCOMP; ++k) X->V[k] = 0.5 * (X0->V[k] + X->V[k]);
         for (int k = 0; k < HT_HEART_NFLOW; ++k) X->Q[k] = 0.5 * (X0->Q[k] + X->Q[k]);
         for (int k = 0; k < HT_HEART_NVALVE; ++k) X->zeta[k] = 0.5 * (X0->zeta[k] + X->zeta[k]);
+        X->Q_br = 0.5 * (X0->Q_br + X->Q_br);
         /* a shut ideal valve (averaging would only halve its remnants each step, down to
          * subnormals): zeta and its inertial flow state are exactly 0 */
         for (int k = 0; k < HT_HEART_NVALVE; ++k) {
@@ -266,8 +278,11 @@ typedef struct {
 } ht_heart_wk;
 
 /* One step of the loop with the windkessel load: two stages, exactly the sequence of
- * heart_root.h with the root solve replaced by the affine load. pc: windkessel pressure (Pa),
- * in/out. Returns HT_OK or HT_FAIL_BOUNDARY. */
+ * heart_root.h with the root solve replaced by the affine load. The bronchial branch leaves
+ * at the root pressure p_root = pc' + Zc Q (Q the windkessel's inflow): with the valve flow
+ * Qv = Q + G_br (p_root - p_br) the root pressure is affine in Qv, p_root = pfix' + Reff' Qv,
+ * so the valve step stays one closed-form solve. pc: windkessel pressure (Pa), in/out.
+ * Returns HT_OK or HT_FAIL_BOUNDARY. */
 HT_HD int ht_heart_step_wk(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state *X,
                            real *pc, real t, real dt)
 {
@@ -283,11 +298,17 @@ HT_HD int ht_heart_step_wk(const ht_heart_par *P, const ht_heart_wk *W, ht_heart
         if (code) return code;
         real pfix = psv + (pc_in - psv) * E;
         real Reff = W->Zc + W->R * (1 - E);
-        real Q = ht_valve_solve_affine(&link.av, link.p_lv - pfix, link.dpdV * dt + Reff);
-        if (!isfinite(Q)) return HT_FAIL_BOUNDARY;
+        real den = 1 + Reff * link.G_br;
+        real Qv = ht_valve_solve_affine(&link.av, link.p_lv - (pfix + Reff * link.G_br * link.p_br) / den,
+                                        link.dpdV * dt + Reff / den);
+        if (!isfinite(Qv)) return HT_FAIL_BOUNDARY;
+        /* the windkessel's share from the same affine relation; the bronchial flow is the rest,
+         * so Q + Q_br = Qv exactly as the LV loses it */
+        real Q = (Qv - link.G_br * (pfix - link.p_br)) / den;
+        real Qbr = Qv - Q;
         real pc_new = pfix + W->R * (1 - E) * Q;
         real drain = dt * Q - W->C * (pc_new - pc_in);
-        ht_heart_stage_end(P, &X0, X, Q, Q, pc_new + W->Zc * Q, drain, dt, s);
+        ht_heart_stage_end(P, &X0, X, Q, Qv, Qbr, pc_new + W->Zc * Q, drain, dt, s);
         *pc = s == 0 ? pc_new : 0.5 * (pc0 + pc_new);
     }
     return HT_OK;

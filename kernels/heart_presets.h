@@ -91,6 +91,8 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
     P->R_sv = 0.01126 * HT_MMHG_S_PER_ML;   /* Ursino 0.038 || 0.016 [V] */
     P->R_pul = 0.105 * HT_MMHG_S_PER_ML;    /* Mynard Rpa + Rpp (0.030 + 0.075) [V] */
     P->R_pvn = 0.0075 * HT_MMHG_S_PER_ML;   /* Mynard Rpv [V] */
+    /* bronchial arteries -> pulmonary veins: about 1-2 % of CO (docs/heart.md), both presets */
+    P->R_br = 65 * HT_MMHG_S_PER_ML;        /* [D] 1.5 % of CO in healthy on ADAN56 */
     /* Mynard valves [V]: A_max (cm^2), l_eff (cm), K_vo, K_vc (cm^2/(dyn s)); A_min = 0 */
     ht_heart_valve_mynard(&P->tri, 8.0, 0.8, 0.03, 0.04);
     ht_heart_valve_mynard(&P->pul, 7.1, 1.0, 0.02, 0.02);
@@ -104,6 +106,7 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
     for (int k = 0; k < HT_HEART_NFLOW; ++k) X->Q[k] = 0;
     for (int k = 0; k < HT_HEART_NVALVE; ++k) X->zeta[k] = 0;
     X->p_root = (cs ? 54 : 72) * HT_MMHG;
+    X->Q_br = 0;
     return 0;
 }
 

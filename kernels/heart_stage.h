@@ -9,12 +9,13 @@
  *                             outlets), ht_heart_stage_begin (valves, the six flows
  *                             SV -> ... -> LV, the aortic valve's coefficients)
  *     inlets                  the member's HT_BC_HEART inlet: ht_heart_root_apply (root
- *                             solve, boundary flux, vol_in += (dt/2) Q)
+ *                             solve with the bronchial branch, boundary flux,
+ *                             vol_in += (dt/2) Q)
  *     outlets                 ht_outlet_apply with p_out = p_sv; each writes drain[k]
  *     junctions
  *     ht_heart_end_member     drain = sum of the member's drain[k] in outlet order,
- *                             ht_heart_stage_end (LV loses dt Q_ao, SV gains drain; stage 1
- *                             averages with hX0)
+ *                             ht_heart_stage_end (LV loses dt (Q_ao + Q_br), PVN gains
+ *                             dt Q_br, SV gains drain; stage 1 averages with hX0)
  *     interior fluxes, cell updates
  *     ht_ecmo_source_apply    with a VA-ECMO: the tip cell gains the stage's return flow
  * Devices (kernels/devices.h, docs/devices.md section 4): begin_member also computes the
@@ -25,7 +26,8 @@
  * from a link that was not computed); ht_heart_end_member runs only when no boundary of the
  * member failed in the stage (the CPU returns before it, the CUDA kernel skips it).
  *
- * Volume: the LV loses exactly what the root face passes (heart_root.h) and SV gains exactly
+ * Volume: the LV loses exactly what the root face and the bronchial branch take (heart_root.h),
+ * PVN gains the branch's share, and SV gains exactly
  * what the outlets pass minus what their compliances keep (boundary.h, ht_outlet_apply), so
  * 1D + outlet compliances + 0D is conserved to round-off. Coronary outlets: their P_im is
  * scale x h_plv_ref, a per-member LV pressure that each stage moves from its input value to
@@ -46,7 +48,7 @@
 /* Columns of one sampled heart row (ht_heart_sample), in output order after the time. */
 enum { HT_HS_LV_P = 0, HT_HS_LV_V, HT_HS_LA_P, HT_HS_AO_Q, HT_HS_MIT_Q, HT_HS_AO_ZETA,
        HT_HS_RV_P, HT_HS_RV_V, HT_HS_RA_P, HT_HS_PA_P, HT_HS_SV_P, HT_HS_ROOT_P, HT_HS_IMP_Q,
-       HT_HS_ECMO_Q, HT_HEART_NSAMP };
+       HT_HS_ECMO_Q, HT_HS_BR_Q, HT_HEART_NSAMP };
 
 /* The LV pressure of state X at t = 0 (the coronary reference's initial value). */
 HT_HD real ht_heart_lv_pressure0(const ht_heart_par *P, const ht_heart_state *X)
@@ -68,6 +70,7 @@ HT_HD int ht_heart_begin_member(const ht_net *n, ht_work *w, int m, real ts, rea
     int code = ht_heart_stage_begin(P, X, X, ts, dt, &w->hlink[m]);
     w->h_plv_end[m] = code ? p : w->hlink[m].p_lv;
     w->h_qao[m] = 0;
+    w->h_qbr[m] = 0;
     w->h_proot[m] = X->p_root;
     w->d_qimp_s[m] = 0;
     w->d_qvalve_s[m] = 0;
@@ -104,27 +107,29 @@ HT_HD int ht_heart_root_apply(const ht_net *n, ht_work *w, int k, real dt, real 
     real Af = w->fA_m[i], Qf = w->fQ_m[i];
     real W2 = ht_w_backward(Qf / Af, ht_wave_speed(Af, K, rho));
     const ht_heart_lv_link *L = &w->hlink[m];
-    real A, Q;
+    real A, Q, Qbr;
     int code;
     if (n->dev && n->dev[m].impella) {
         /* the valve and the Impella in parallel (impella.h); its stage input is d_qimp */
         const ht_devices *D = &n->dev[m];
         ht_impella_lin il = ht_impella_discretise(&D->imp, D->imp_rpm, L->p_lv, w->d_qimp[m], dt);
         real Qv, Qi;
-        code = ht_root_solve_with_impella(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &il, &A, &Q, &Qv,
-                                          &Qi);
+        code = ht_root_solve_with_impella(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &il, L->G_br,
+                                          L->p_br, &A, &Q, &Qv, &Qi, &Qbr);
         if (code) return code;
         w->d_qvalve_s[m] = Qv;
         w->d_qimp_s[m] = Qi;
     } else {
-        code = ht_heart_root_solve(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, &A, &Q);
+        code = ht_heart_root_solve(K, s0, p0, rho, W2, L->p_lv, L->dpdV, dt, &L->av, L->G_br, L->p_br, &A, &Q,
+                                   &Qbr);
         if (code) return code;
-        w->d_qvalve_s[m] = Q;
+        w->d_qvalve_s[m] = Q + Qbr;
     }
     real c_in = Q >= 0 ? in->tracer : w->fc_m[i];
     ht_set_boundary_flux(n, w, in->face, A, Q, K, c_in);
     w->vol_in[k] += wdt * Q;
     w->h_qao[m] = Q;
+    w->h_qbr[m] = Qbr;
     w->h_proot[m] = ht_pressure(A, s0, K, p0);
     return HT_OK;
 }
@@ -144,7 +149,7 @@ HT_HD void ht_heart_end_member(const ht_net *n, ht_work *w, int m, real dt, int 
         w->d_vol_ecmo[m] += 0.5 * dt * w->d_qecmo_s[m];
     }
     ht_heart_stage_end(&n->heart_par[m], &w->hX0[m], &w->hX[m], w->h_qao[m], w->d_qvalve_s[m],
-                       w->h_proot[m], drain, dt, stage);
+                       w->h_qbr[m], w->h_proot[m], drain, dt, stage);
     /* the coronary reference follows the coronary pressures (boundary.h): stage 0 leaves the
      * stage's end value, stage 1 averages it with the step start */
     w->h_plv_ref[m] = stage == 0 ? w->h_plv_end[m] : 0.5 * (w->h_plv_ref0[m] + w->h_plv_end[m]);
@@ -171,6 +176,7 @@ HT_HD void ht_heart_sample(const ht_net *n, const ht_work *w, int m, real t, rea
     row[HT_HS_ROOT_P] = X->p_root;
     row[HT_HS_IMP_Q] = w->d_qimp[m];
     row[HT_HS_ECMO_Q] = w->d_qecmo[m];
+    row[HT_HS_BR_Q] = X->Q_br;
 }
 
 /* Step start of member m's devices (as hX0 = hX). */

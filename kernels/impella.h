@@ -38,21 +38,22 @@
  * cc = dp0 + c, in the rationalised closed form Q = 2 cc / (bb + sqrt(bb^2 + 4 a_s |cc|)),
  * bb = b + G (as ht_valve_solve_affine, with a_s chosen by the sign of cc).
  *
- * Root coupling (ht_root_solve_with_impella): the face flow of the 1D root is the sum of the
- * aortic valve flow (valve.h law, as heart_root.h) and the pump flow, both seeing the same
- * root pressure p(A) and the same LV pressure p_lv - S (Q_valve + Q_imp) (the LV loses both):
+ * Root coupling (ht_root_solve_with_impella): the LV's outflow through the root is the sum of
+ * the aortic valve flow (valve.h law, as heart_root.h) and the pump flow, both seeing the same
+ * root pressure p(A) and the same LV pressure p_lv - S (Q_valve + Q_imp) (the LV loses both);
+ * it feeds the 1D face and the bronchial branch (heart_root.h, Q_lv = Q + G_br (p - p_br)):
  *   Q(A) = A (W2 + 4 c(A))                                (characteristic from the interior)
- *   dp(A) = p_lv - S Q(A) - p(A)                         (LV minus root, end of stage)
- *   g(A) = Q_valve(dp(A)) + Q_imp(dp(A)) - Q(A) = 0
+ *   dp(A) = p_lv - S Q_lv(A) - p(A)                      (LV minus root, end of stage)
+ *   g(A) = Q_valve(dp(A)) + Q_imp(dp(A)) - Q_lv(A) = 0
  * Q_valve(dp) and Q_imp(dp) are the closed-form flows of each law at a given dp, both
  * non-decreasing in dp; on the subcritical branch (dQ/dA = W2 + 5 c >= 0) dp(A) decreases and
  * Q(A) increases with A, so g is strictly decreasing and the root is unique. It is bracketed
  * from the closed-end area (Q = 0, c = -W2/4) and found by Newton safeguarded by bisection,
  * converged to a relative tolerance on A (never a fixed count). Failure (W2 >= 0, no bracket,
  * backflow needing supercritical inflow, no convergence) returns HT_FAIL_BOUNDARY.
- * The returned flows satisfy Q_valve + Q_imp = Q_face (Q_imp is taken as Q_face - Q_valve, or
- * Q_valve = Q_face when the pump passes nothing), so the LV loses exactly what the face
- * passes: with a shut ideal valve Q_imp = Q_face, with no pump flow Q_valve = Q_face.
+ * The returned flows satisfy Q_valve + Q_imp = Q_lv (Q_imp is taken as Q_lv - Q_valve, or
+ * Q_valve = Q_lv when the pump passes nothing), so the LV loses exactly what the face and the
+ * bronchial branch take: with a shut ideal valve Q_imp = Q_lv, with no pump flow Q_valve = Q_lv.
  *
  * Units: SI (Pa, m^3, m^3/s, s), speeds in rpm (the manufacturer's unit). */
 #ifndef HT_IMPELLA_H
@@ -60,6 +61,7 @@
 #include "net.h"
 #include "tubelaw.h"
 #include "valve.h"
+#include "heart_root.h"
 
 #ifndef HT_MMHG
 #define HT_MMHG 133.322387415 /* Pa */
@@ -261,47 +263,48 @@ HT_HD real ht_mcs_valve_flow(const ht_valve_lin *v, real dp, real *dQ)
     return Q;
 }
 
-/* g(A) = Q_valve + Q_imp - Q(A) of the joint root equation, dg/dA, and the parts. */
+/* g(A) = Q_valve + Q_imp - Q_lv(A) of the joint root equation (Q_lv = the face flow plus the
+ * bronchial branch, ht_root_face_eval), dg/dA, and the parts. */
 HT_HD real ht_root_impella_g(real A, real K, real sqrtA0, real p0, real rho, real W2, real p_lv,
-                             real S, const ht_valve_lin *av, const ht_impella_lin *ip, real *dg,
-                             real *Qface, real *Qv)
+                             real S, const ht_valve_lin *av, const ht_impella_lin *ip, real G_br,
+                             real p_br, real *dg, ht_root_face *f, real *Qv)
 {
-    real c = ht_wave_speed(A, K, rho);
-    real Q = A * (W2 + 4 * c);
-    real dQdA = W2 + 5 * c;
-    real sA = sqrt(A);
-    real dp = p_lv - S * Q - ht_pressure(A, sqrtA0, K, p0);
-    real ddp = -S * dQdA - K / (2 * sA);
+    *f = ht_root_face_eval(A, K, sqrtA0, p0, rho, W2, G_br, p_br);
+    real dp = p_lv - S * f->Qlv - f->p;
+    real ddp = -S * f->dQlv - f->dp;
     real dv, di;
     real qv = ht_mcs_valve_flow(av, dp, &dv);
     real qi = ht_impella_solve(ip, dp, 0, &di);
-    *dg = (dv + di) * ddp - dQdA;
-    *Qface = Q;
+    *dg = (dv + di) * ddp - f->dQlv;
     *Qv = qv;
-    return qv + qi - Q;
+    return qv + qi - f->Qlv;
 }
 
 /* Solves the aortic root face with the aortic valve and the Impella in parallel.
  * Inputs: tube law at the face (K Pa/m, sqrtA0 m, p0 Pa, rho kg/m^3), W2 = u - 4c (m/s) from
  * the interior, p_lv (Pa) and dpdV (Pa/m^3) of the LV before ejection (ht_heart_lv_link),
  * stage length dt (s), the aortic valve over the stage (ht_valve_discretise) and the pump
- * over the stage (ht_impella_discretise with the same p_lv; ht_impella_lin_off for none).
- * Outputs: face area A (m^2), face flow Q (m^3/s) = Q_valve + Q_imp.
+ * over the stage (ht_impella_discretise with the same p_lv; ht_impella_lin_off for none), and
+ * the bronchial branch G_br, p_br (as ht_heart_root_solve; G_br = 0: none).
+ * Outputs: face area A (m^2), face flow Q (m^3/s) into the tree, valve and pump flows with
+ * Q_valve + Q_imp = Q + Q_br, and the bronchial flow Q_br (Qbr_out may be NULL).
  * Returns HT_OK or HT_FAIL_BOUNDARY. */
 HT_HD int ht_root_solve_with_impella(real K, real sqrtA0, real p0, real rho, real W2, real p_lv,
                                      real dpdV, real dt, const ht_valve_lin *av,
-                                     const ht_impella_lin *ip, real *A_out, real *Q_out,
-                                     real *Qv_out, real *Qi_out)
+                                     const ht_impella_lin *ip, real G_br, real p_br, real *A_out,
+                                     real *Q_out, real *Qv_out, real *Qi_out, real *Qbr_out)
 {
     if (!(W2 < 0) || !(K > 0)) return HT_FAIL_BOUNDARY;
     real S = dpdV * dt;
     real A0c = ht_area_from_c(-0.25 * W2, K, rho); /* closed end: u = 0 */
-    real dg, Qf, Qv, di;
-    real g0 = ht_root_impella_g(A0c, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, &dg, &Qf, &Qv);
+    real dg, Qv, di;
+    ht_root_face f;
+    real g0 = ht_root_impella_g(A0c, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, G_br, p_br, &dg, &f, &Qv);
     if (!isfinite(g0)) return HT_FAIL_BOUNDARY;
-    if (g0 == 0) { /* nothing flows: both laws give 0 at the closed-end pressure */
+    if (g0 == 0 && G_br == 0) { /* nothing flows: both laws give 0 at the closed-end pressure */
         *A_out = A0c;
         *Q_out = *Qv_out = *Qi_out = 0;
+        if (Qbr_out) *Qbr_out = 0;
         return HT_OK;
     }
     real lo, hi, glo, ghi;
@@ -312,14 +315,14 @@ HT_HD int ht_root_solve_with_impella(real K, real sqrtA0, real p0, real rho, rea
         ghi = g0;
         for (int k = 0; k < 200 && ghi > 0; ++k) {
             hi *= 1.25;
-            ghi = ht_root_impella_g(hi, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, &dg, &Qf, &Qv);
+            ghi = ht_root_impella_g(hi, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, G_br, p_br, &dg, &f, &Qv);
         }
         if (!(ghi <= 0)) return HT_FAIL_BOUNDARY;
     } else { /* backward: A_crit <= A < A0c */
         hi = A0c;
         ghi = g0;
         lo = ht_area_from_c(-0.2 * W2, K, rho); /* u + c = 0 */
-        glo = ht_root_impella_g(lo, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, &dg, &Qf, &Qv);
+        glo = ht_root_impella_g(lo, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, G_br, p_br, &dg, &f, &Qv);
         if (!(glo >= 0)) return HT_FAIL_BOUNDARY;
     }
     if (glo == 0) hi = lo;
@@ -328,7 +331,7 @@ HT_HD int ht_root_solve_with_impella(real K, real sqrtA0, real p0, real rho, rea
     int ok = hi - lo <= HT_MCS_ROOT_TOL * hi;
     if (ok) A = lo;
     for (int it = 0; it < HT_MCS_ROOT_MAXIT && !ok; ++it) {
-        real g = ht_root_impella_g(A, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, &dg, &Qf, &Qv);
+        real g = ht_root_impella_g(A, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, G_br, p_br, &dg, &f, &Qv);
         if (g == 0) {
             ok = 1;
             break;
@@ -342,18 +345,20 @@ HT_HD int ht_root_solve_with_impella(real K, real sqrtA0, real p0, real rho, rea
         if (step <= HT_MCS_ROOT_TOL * A || hi - lo <= HT_MCS_ROOT_TOL * A) ok = 1;
     }
     if (!ok || !(A > 0)) return HT_FAIL_BOUNDARY;
-    ht_root_impella_g(A, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, &dg, &Qf, &Qv);
-    real dpA = p_lv - S * Qf - ht_pressure(A, sqrtA0, K, p0);
+    ht_root_impella_g(A, K, sqrtA0, p0, rho, W2, p_lv, S, av, ip, G_br, p_br, &dg, &f, &Qv);
+    real dpA = p_lv - S * f.Qlv - f.p;
+    real Qbr = G_br * (f.p - p_br), Qlv = f.Q + Qbr;
     *A_out = A;
-    *Q_out = Qf;
-    /* the split sums to the face flow exactly; the converged residual (~1e-13 Q) goes to the
-     * pump, or to the valve when the pump passes nothing */
+    *Q_out = f.Q;
+    if (Qbr_out) *Qbr_out = Qbr;
+    /* the split sums to the LV's outflow exactly; the converged residual (~1e-13 Q) goes to
+     * the pump, or to the valve when the pump passes nothing */
     if (ht_impella_solve(ip, dpA, 0, &di) == 0) {
-        *Qv_out = Qf;
+        *Qv_out = Qlv;
         *Qi_out = 0;
     } else {
         *Qv_out = Qv;
-        *Qi_out = Qf - Qv;
+        *Qi_out = Qlv - Qv;
     }
     return HT_OK;
 }

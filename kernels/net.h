@@ -158,6 +158,7 @@ typedef struct {
                                     * averaged over the stages exactly as their pressures, so
                                     * that Cim (p2 - scale h_plv_ref) is the stored volume */
     real *h_qao, *h_proot;         /* m^3/s, Pa: the stage's root solve */
+    real *h_qbr;                   /* m^3/s, the stage's bronchial flow root -> PVN */
     int *h_fail;                   /* the stage's ht_heart_stage_begin code */
     real *drain;                   /* [n_outlets] m^3 the outlet passed to the veins over
                                     * the full dt of the stage */
@@ -195,13 +196,14 @@ static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc,
 /* The heart's real-valued per-member and per-outlet work arrays (closed loop), the same way. */
 static inline size_t ht_heart_layout(ht_work *w, real *p, size_t M, size_t no)
 {
-    size_t total = 15 * M + no + 1;
+    size_t total = 16 * M + no + 1;
     if (!p) return total;
     w->h_psv = p; p += M;
     w->h_plv_in = p; p += M;
     w->h_plv_end = p; p += M;
     w->h_qao = p; p += M;
     w->h_proot = p; p += M;
+    w->h_qbr = p; p += M;
     w->h_plv_ref = p; p += M;
     w->h_plv_ref0 = p; p += M;
     w->d_qimp = p; p += M;

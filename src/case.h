@@ -75,6 +75,8 @@ typedef struct {
     double chamber[HT_CH_N][HT_CHP_N]; /* SI (Pa/m^3, m^3, Pa/m^3, Pa, 1/m^3); NaN: the preset's */
     int valve;                 /* -1: the preset's (Mynard), else HT_VALVE_MYNARD | HT_VALVE_DIODE */
     double diode_R;            /* Pa s/m^3, resistance of diode valves */
+    int bronchial_given;       /* 0: the preset's bronchial resistance */
+    double bronchial_R;        /* Pa s/m^3, root -> pulmonary veins, if given; 0: none */
     double volume_change;      /* m^3 added to (< 0: taken from) the systemic veins */
     double total_volume;       /* m^3 of blood in the whole loop at t = 0; 0: not given */
     char file[256];            /* where the section is, for messages after loading */

@@ -1022,7 +1022,7 @@ static int parse_waveform(ctx *x, const yt_node *in, const char *path, const cha
 static int parse_heart(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
 {
     static const char *const keys[] = {"preset", "vessel", "heart_rate", "lv", "rv", "la", "ra", "valves",
-                                       "diode_resistance", "volume_change", "total_volume", NULL};
+                                       "diode_resistance", "bronchial_resistance", "volume_change", "total_volume", NULL};
     static const char *const ck[] = {"Ees", "V0", "Emin", "P0", "lambda", NULL};
     static const char *const cdim[] = {"elastance", "volume", "elastance", "pressure", "inverse_volume"};
     static const char *const chambers[] = {"lv", "rv", "la", "ra"};
@@ -1100,6 +1100,16 @@ static int parse_heart(ctx *x, const yt_node *root, ht_case *c, ht_error *err)
     if (yt_get(h, "diode_resistance") && hs->valve != HT_VALVE_DIODE)
         return ht_fail_at(err, yt_get(h, "diode_resistance"), "heart.diode_resistance",
                           "applies to diode valves only: add valves: diode");
+    /* bronchial_resistance: a resistance >= 0 or `none` (0 and none switch the branch off) */
+    const yt_node *bn = yt_get(h, "bronchial_resistance");
+    hs->bronchial_given = bn != NULL;
+    if (bn && bn->kind == YT_SCALAR && !strcmp(bn->text, "none"))
+        hs->bronchial_R = 0;
+    else if (bn && bn->kind != YT_SCALAR)
+        return ht_fail_at(err, bn, "heart.bronchial_resistance", "expected a resistance (e.g. 65 mmHg s/mL) or none");
+    else if (bn && (rc = ht_node_quantity(bn, "heart.bronchial_resistance", "resistance", HT_NONNEGATIVE,
+                                          &hs->bronchial_R, err)))
+        return rc;
     if (yt_get(h, "volume_change") && yt_get(h, "total_volume"))
         return ht_fail_at(err, yt_get(h, "total_volume"), "heart.total_volume",
                           "give either volume_change or total_volume, not both");

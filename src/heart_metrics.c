@@ -9,10 +9,11 @@
 const char *const ht_cycle_names[HT_CYC_NCOL] = {
     "beat", "t_start", "stroke_volume", "ejection_fraction", "cardiac_output", "lvedp", "lvesp", "edv", "esv",
     "stroke_work", "pressure_volume_area", "arterial_elastance", "aortic_valve_open_time", "map", "pulse_pressure",
-    "coronary_flow", "edv_change", "esv_change", "impella_flow", "ecmo_flow"};
+    "coronary_flow", "edv_change", "esv_change", "impella_flow", "ecmo_flow",
+    "bronchial_flow"};
 const char *const ht_cycle_units[HT_CYC_NCOL] = {"1",   "s", "m^3", "1", "m^3/s", "Pa",  "Pa", "m^3",   "m^3",
                                                  "J",   "J", "Pa/m^3", "s", "Pa", "Pa", "m^3/s", "1", "1",
-                                                 "m^3/s", "m^3/s"};
+                                                 "m^3/s", "m^3/s", "m^3/s"};
 
 /* forward aortic flow above this counts as the valve being open (ejection) */
 #define HT_AV_OPEN_Q 1e-6 /* m^3/s = 1 mL/s */
@@ -52,9 +53,10 @@ static void start_beat(ht_heart_metrics *hm, long k, double t, const double *h)
     hm->vmin = h[HT_HS_LV_V];
     hm->p_vmin = h[HT_HS_LV_P];
     hm->sw = hm->map_int = hm->open = 0;
-    hm->imp_int = hm->ecmo_int = 0;
+    hm->imp_int = hm->ecmo_int = hm->br_int = 0;
     hm->qi_prev = h[HT_HS_IMP_Q];
     hm->qe_prev = h[HT_HS_ECMO_Q];
+    hm->qb_prev = h[HT_HS_BR_Q];
     hm->rmin = hm->rmax = h[HT_HS_ROOT_P];
 }
 
@@ -88,6 +90,7 @@ static int close_beat(ht_heart_metrics *hm, double t)
     r[HT_CYC_CORONARY] = NAN;
     r[HT_CYC_IMPELLA_Q] = len > 0 ? hm->imp_int / len : NAN;
     r[HT_CYC_ECMO_Q] = len > 0 ? hm->ecmo_int / len : NAN;
+    r[HT_CYC_BRONCHIAL_Q] = len > 0 ? hm->br_int / len : NAN;
     if (hm->n_rows > 0) {
         const double *q = &hm->rows[(hm->n_rows - 1) * HT_CYC_NCOL];
         r[HT_CYC_EDV_CHANGE] = fabs(r[HT_CYC_EDV] - q[HT_CYC_EDV]) / r[HT_CYC_EDV];
@@ -118,6 +121,8 @@ int ht_heart_metrics_feed(ht_heart_metrics *hm, size_t n, const double *t, const
         hm->ecmo_int += 0.5 * (h[HT_HS_ECMO_Q] + hm->qe_prev) * dt;
         hm->qi_prev = h[HT_HS_IMP_Q];
         hm->qe_prev = h[HT_HS_ECMO_Q];
+        hm->br_int += 0.5 * (h[HT_HS_BR_Q] + hm->qb_prev) * dt;
+        hm->qb_prev = h[HT_HS_BR_Q];
         if (pr < hm->rmin) hm->rmin = pr;
         if (pr > hm->rmax) hm->rmax = pr;
         if (v < hm->vmin) {

@@ -32,6 +32,7 @@ enum {
     HT_CYC_ESV_CHANGE,   /* 1, the same for ESV */
     HT_CYC_IMPELLA_Q,    /* m^3/s, mean Impella flow over the beat (0 without one) */
     HT_CYC_ECMO_Q,       /* m^3/s, mean VA-ECMO flow over the beat (0 without one) */
+    HT_CYC_BRONCHIAL_Q,  /* m^3/s, mean bronchial flow root -> pulmonary veins (0 without) */
     HT_CYC_NCOL
 };
 
@@ -46,6 +47,7 @@ typedef struct {
     double t_prev, p_prev, v_prev, r_prev;
     double vmin, p_vmin, sw, map_int, rmin, rmax, open;
     double imp_int, ecmo_int, qi_prev, qe_prev; /* device flow integrals over the beat */
+    double br_int, qb_prev;       /* bronchial flow integral over the beat */
     double vin_prev, vcor_prev;   /* cumulative volumes at the last beat start */
     size_t n_rows, cap;
     double *rows;                 /* [n_rows][HT_CYC_NCOL] */

@@ -140,6 +140,7 @@ static void heart_from_case(const ht_case *c, ht_heart_par *P, ht_heart_state *X
         if (q[HT_CHP_P0] == q[HT_CHP_P0]) ch[k]->P0 = q[HT_CHP_P0];
         if (q[HT_CHP_LAMBDA] == q[HT_CHP_LAMBDA]) ch[k]->lambda = q[HT_CHP_LAMBDA];
     }
+    if (hs->bronchial_given) P->R_br = hs->bronchial_R;
     if (hs->heart_rate > 0) ht_heart_set_rate(P, 1 / hs->heart_rate, 0.15);
     if (hs->valve == HT_VALVE_DIODE) {
         ht_valve *v[4] = {&P->tri, &P->pul, &P->mit, &P->ao};

@@ -35,13 +35,14 @@ static const char *const probe_unit[4] = {"s", "Pa", "m^3/s", "m^2"};
 /* top-level names the writer owns; ht_output_table must not replace them */
 static const char *const reserved[] = {"time", "fields", "mesh", "probes", "config", "xdmf", "heart"};
 /* /heart/<name>: the columns of ht_output_heart's rows (kernels/heart_stage.h order) after time */
-#define HEART_COLS 15
+#define HEART_COLS 16
 static const char *const heart_var[HEART_COLS] = {
     "time", "lv_pressure", "lv_volume", "la_pressure", "aortic_valve_flow", "mitral_valve_flow",
     "aortic_valve_state", "rv_pressure", "rv_volume", "ra_pressure", "pa_pressure", "sv_pressure",
-    "root_pressure", "impella_flow", "ecmo_flow"};
+    "root_pressure", "impella_flow", "ecmo_flow", "bronchial_flow"};
 static const char *const heart_unit[HEART_COLS] = {"s", "Pa", "m^3", "Pa", "m^3/s", "m^3/s", "1",
-                                                   "Pa", "m^3", "Pa", "Pa", "Pa", "Pa", "m^3/s", "m^3/s"};
+                                                   "Pa", "m^3", "Pa", "Pa", "Pa", "Pa", "m^3/s", "m^3/s",
+                                                   "m^3/s"};
 
 struct ht_output {
     hid_t file, str_t;

@@ -92,8 +92,8 @@ int ht_output_probe(ht_output *o, int probe, size_t n, const double *t, const do
 
 /* Append n samples of the 0D heart to /heart/{time, lv_pressure, lv_volume, la_pressure,
  * aortic_valve_flow, mitral_valve_flow, aortic_valve_state, rv_pressure, rv_volume,
- * ra_pressure, pa_pressure, sv_pressure, root_pressure, impella_flow, ecmo_flow} (SI: s, Pa,
- * m^3, m^3/s, 1): t [n], rows [n][14] in that order after the time (kernels/heart_stage.h, HT_HS_*). Only for an
+ * ra_pressure, pa_pressure, sv_pressure, root_pressure, impella_flow, ecmo_flow,
+ * bronchial_flow} (SI: s, Pa, m^3, m^3/s, 1): t [n], rows [n][15] in that order after the time (kernels/heart_stage.h, HT_HS_*). Only for an
  * output opened with heart = 1; n = 0 does nothing. */
 int ht_output_heart(ht_output *o, size_t n, const double *t, const double *rows, char *err, size_t errlen);
 

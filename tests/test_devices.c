@@ -20,7 +20,8 @@
  *     ht_heart_root_solve's A and Q (1e-12) for forward, backward and diode valves; stopped
  *     pump with a shut valve in diastole -> backflow (regurgitation), with one_way -> the
  *     closed end of heart_root; both open -> Q = Q_valve + Q_imp and both laws hold;
- *     W2 >= 0 -> HT_FAIL_BOUNDARY.
+ *     with the bronchial branch: no pump -> heart_root's solve with the same branch, shut
+ *     valve -> Q_imp = Q_face + Q_br exactly; W2 >= 0 -> HT_FAIL_BOUNDARY.
  * (e) ECMO: at 3000 rpm the operating point (pump head = circuit losses + p_tip - p_v) equals
  *     an independent bisection written from the raw coefficients (1e-10); stepping from rest
  *     reaches it with the linearised decay rate; prescribed flow is exact (constant and
@@ -194,8 +195,8 @@ static void test_root(void)
         double plv = 30 * MMHG;
         ht_valve_lin vl = ht_valve_discretise(&av, 0, 0, rho, dt);
         ht_impella_lin il = ht_impella_discretise(&P, w9, plv, 50 * ML, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
         CHECK(rc == HT_OK, "shut valve solve");
         CHECK(Qv == 0 && Qi == Q, "shut valve: Q_valve = 0, Q_imp = Q (%g %g %g)", Qv, Qi, Q);
         double proot = ht_pressure(A, sA0, K, p0);
@@ -216,15 +217,46 @@ static void test_root(void)
             if (k == 3) ht_heart_valve_diode(&v, 0.005);
             int j = k < 3 ? k : 0;
             ht_valve_lin vl = ht_valve_discretise(&v, zetas[j], qprev[j], rho, dt);
-            int r1 = ht_heart_root_solve(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &Ah, &Qh);
-            int r2 = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &off,
-                                                &A, &Q, &Qv, &Qi);
+            int r1 = ht_heart_root_solve(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, 0, 0, &Ah, &Qh, NULL);
+            int r2 = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plvs[j], dpdV, dt, &vl, &off, 0, 0,
+                                                &A, &Q, &Qv, &Qi, NULL);
             CHECK(r1 == HT_OK && r2 == HT_OK, "no pump case %d", k);
             CHECK_CLOSE(A, Ah, 1e-12, "no pump: A = heart_root's");
             CHECK_CLOSE(Q, Qh, 1e-12, "no pump: Q = heart_root's");
             CHECK(Qi == 0 && Qv == Q, "no pump: all through the valve");
             printf("Root, no pump, case %d: Q = %.6f mL/s (heart_root %.6f)\n", k, Q / ML, Qh / ML);
         }
+    }
+    /* bronchial branch (G = 1/(65 mmHg s/mL) to 16 mmHg): no pump = heart_root's solve with the
+     * same branch; with the pump the split is Q_valve + Q_imp = Q + Q_br */
+    {
+        ht_impella_lin off = ht_impella_lin_off();
+        const double G = 1 / (65 * MMHG / ML), pb = 16 * MMHG;
+        double Qb = 0, Qbh = 0;
+        for (int k = 0; k < 3; ++k) {
+            ht_valve v = av;
+            if (k == 2) ht_heart_valve_diode(&v, 0.005);
+            ht_valve_lin vl = ht_valve_discretise(&v, k == 0 ? 0 : 0.7, k == 0 ? 0 : 150 * ML, rho, dt);
+            double plv = (k == 0 ? 30 : 110) * MMHG;
+            int r1 = ht_heart_root_solve(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, G, pb, &Ah, &Qh, &Qbh);
+            int r2 = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &off, G, pb, &A, &Q,
+                                                &Qv, &Qi, &Qb);
+            CHECK(r1 == HT_OK && r2 == HT_OK, "bronchial, no pump case %d", k);
+            CHECK_CLOSE(A, Ah, 1e-12, "bronchial, no pump: A = heart_root's");
+            CHECK_CLOSE(Q + Qb, Qh + Qbh, 1e-10, "bronchial, no pump: valve flow = heart_root's");
+            CHECK(Qi == 0 && Qv == Q + Qb, "bronchial, no pump: all through the valve");
+        }
+        double plv = 30 * MMHG;
+        ht_valve_lin vl = ht_valve_discretise(&av, 0, 0, rho, dt);
+        ht_impella_lin il = ht_impella_discretise(&P, w9, plv, 50 * ML, dt);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, G, pb, &A, &Q, &Qv, &Qi,
+                                            &Qb);
+        double proot = ht_pressure(A, sA0, K, p0), dQ;
+        CHECK(rc == HT_OK && Qv == 0 && Qi == Q + Qb, "bronchial, shut valve: Q_imp = Q + Q_br (%g %g %g)", Qi, Q, Qb);
+        CHECK_CLOSE(Qb, G * (proot - pb), 1e-12, "bronchial, shut valve: Q_br = G (p_root - p_br)");
+        CHECK_CLOSE(Qi, ht_impella_solve(&il, plv - proot, dpdV * dt, &dQ), 1e-10, "bronchial: pump law");
+        printf("Root, shut valve, bronchial branch: Q_imp = %.3f mL/s = face %.3f + bronchial %.3f\n", Qi / ML,
+               Q / ML, Qb / ML);
     }
     /* stopped pump, shut valve, diastole: regurgitation through the pump (p_lv well above the
      * suction threshold, so that the suction resistance is below 1e-30 of the loss) */
@@ -236,8 +268,8 @@ static void test_root(void)
         double Qp = 0;
         for (int s = 0; s < 20000; ++s) {
             il = ht_impella_discretise(&P, 0, plv, Qp, dt);
-            int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, 0, dt, &vl, &il, &A, &Q,
-                                                &Qv, &Qi);
+            int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, 0, dt, &vl, &il, 0, 0, &A, &Q,
+                                                &Qv, &Qi, NULL);
             CHECK(rc == HT_OK, "stopped pump solve");
             if (rc) break;
             Qp = Qi;
@@ -250,9 +282,9 @@ static void test_root(void)
         CHECK_CLOSE(Q, -sqrt((proot - plv) / P.B_back), 1e-8, "quasi-steady leak");
         P.one_way = 1;
         il = ht_impella_discretise(&P, 0, plv, 0, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
-        ht_heart_root_solve(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &Ah, &Qh);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
+        ht_heart_root_solve(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, 0, 0, &Ah, &Qh, NULL);
         CHECK(rc == HT_OK && Q == 0 && A == Ah, "one_way stopped pump: the closed end");
         P.one_way = 0;
     }
@@ -261,8 +293,8 @@ static void test_root(void)
         double plv = 100 * MMHG;
         ht_valve_lin vl = ht_valve_discretise(&av, 1, 100 * ML, rho, dt);
         ht_impella_lin il = ht_impella_discretise(&P, w9, plv, 60 * ML, dt);
-        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                            &Qv, &Qi);
+        int rc = ht_root_solve_with_impella(K, sA0, p0, rho, W2, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                            &Qv, &Qi, NULL);
         CHECK(rc == HT_OK, "both open");
         double dp = plv - dpdV * dt * Q - ht_pressure(A, sA0, K, p0);
         CHECK(Qv + Qi == Q, "split adds up");
@@ -272,8 +304,8 @@ static void test_root(void)
         CHECK_CLOSE(Qi, ht_impella_solve(&il, dp, 0, &dQ), 1e-9, "pump law");
         printf("Root, both open: Q = %.2f mL/s = valve %.2f + Impella %.2f\n", Q / ML, Qv / ML,
                Qi / ML);
-        CHECK(ht_root_solve_with_impella(K, sA0, p0, rho, 0.1, plv, dpdV, dt, &vl, &il, &A, &Q,
-                                         &Qv, &Qi) == HT_FAIL_BOUNDARY, "W2 >= 0 fails");
+        CHECK(ht_root_solve_with_impella(K, sA0, p0, rho, 0.1, plv, dpdV, dt, &vl, &il, 0, 0, &A, &Q,
+                                         &Qv, &Qi, NULL) == HT_FAIL_BOUNDARY, "W2 >= 0 fails");
     }
 }
 

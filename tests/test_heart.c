@@ -37,11 +37,14 @@
  * (f) ht_heart_root_solve: closed valve -> Q = 0 and the area of W2 alone (c = -W2/4);
  *     open ideal valve (B = L = 0, dp/dV = 0) -> p_root = p_lv and the analytic area; general
  *     Mynard valve forward and backward: the unscaled valve equation holds to 1e-9 of p_lv and
- *     the area matches an independent bisection; diode; failure code for W2 >= 0.
+ *     the area matches an independent bisection; diode; with the bronchial branch the valve
+ *     law holds for Q + Q_br, Q_br = G (p_root - p_br), and a shut valve or diode passes
+ *     exactly 0 (Q = -Q_br); failure code for W2 >= 0.
  * (g) The 1D-root protocol: the loop driven through ht_heart_root_solve on a non-reflecting
  *     root face (fixed W2), two stages with wdt = dt/2 volume accounting like the 1D solver,
  *     the 1D inflow returned to the veins one step later: 0D volume + volume in transit
- *     is constant to 1e-12 (the LV loses exactly what the face passes). */
+ *     is constant to 1e-12 (the LV loses exactly what the face and the bronchial branch take,
+ *     PVN gains the branch's share). */
 #include "testutil.h"
 #include "heart_presets.h"
 #include "heart_root.h"
@@ -60,6 +63,7 @@ typedef struct {
     double t_emax, V_emax, p_emax;  /* end-systole: maximal p / (V - V0) (Suga & Sagawa) */
     double q_mid, dp_mid;         /* aortic flow and valve dp at 0.8 T of the last beat */
     double qmax_closed;           /* max |Q_ao| while the aortic valve is shut (mid-diastole) */
+    double QBR;                   /* mean bronchial flow of the last beat, m^3/s */
     int fail;
 } loop_out;
 
@@ -89,7 +93,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
             pedp = p0[HT_HC_LV];
         }
         double vmin = 1e30, t_vmin = 0, sp = 0, sq = 0, sra = 0, sla = 0, spa = 0, pmax = -1e30,
-               pmin = 1e30, pes = 0, qmc = 0, emax = -1, t_emax = 0, v_emax = 0, p_emax = 0;
+               pmin = 1e30, pes = 0, qmc = 0, sqb = 0, emax = -1, t_emax = 0, v_emax = 0, p_emax = 0;
         double reg[HT_HEART_NVALVE] = {0};
         for (long s = 0; s < nst; ++s) {
             double t = (double)(c * nst + s) * dt;
@@ -106,6 +110,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
             if (el > emax) { emax = el; t_emax = t1; v_emax = v; p_emax = p[HT_HC_LV]; }
             sp += X.p_root;
             sq += X.Q[HT_HQ_AO];
+            sqb += X.Q_br;
             sra += p[HT_HC_RA];
             sla += p[HT_HC_LA];
             spa += p[HT_HC_PA];
@@ -136,6 +141,7 @@ static void run_loop(const ht_heart_par *P, const ht_heart_wk *W, ht_heart_state
         o->SBP = pmax;
         o->DBP = pmin;
         o->CO = sq / nst;
+        o->QBR = sqb / nst;
         o->RAP = sra / nst;
         o->LAP = sla / nst;
         o->PAP = spa / nst;
@@ -239,8 +245,9 @@ typedef struct {
 
 static double face_g(const face *f, double A, double p_lv, double S, const ht_valve_lin *L)
 {
-    double dg, Q;
-    return ht_heart_root_g(A, f->K, f->s0, f->p0, f->rho, f->W2, p_lv, S, L, &dg, &Q);
+    double dg;
+    ht_root_face rf;
+    return ht_heart_root_g(A, f->K, f->s0, f->p0, f->rho, f->W2, p_lv, S, L, 0, 0, &dg, &rf);
 }
 
 /* independent root of g by bisection on [lo, hi] (g decreasing) */
@@ -271,7 +278,7 @@ static void test_root(void)
 
     /* closed valve (zeta = 0, A_min = 0): closed end */
     ht_valve_lin Lc = ht_valve_discretise(&v, 0, 2e-4, f.rho, dt);
-    int rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 2 * HT_MMHG_PER_ML, dt, &Lc, &A, &Q);
+    int rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 2 * HT_MMHG_PER_ML, dt, &Lc, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_OK, "closed: rc %d", rc);
     CHECK(Q == 0, "closed valve: Q = %g", Q);
     CHECK_CLOSE(ht_wave_speed(A, f.K, f.rho), -0.25 * f.W2, 1e-14, "closed end: c(A) = -W2/4");
@@ -281,7 +288,7 @@ static void test_root(void)
     /* open ideal valve: B = L = 0, dp/dV = 0 -> p_root = p_lv */
     ht_valve_lin Li = {1, 0, 0, 0, 0};
     double p_lv = 100 * MMHG;
-    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, 0, dt, &Li, &A, &Q);
+    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, 0, dt, &Li, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_OK, "ideal: rc %d", rc);
     double sA = ht_sqrtA_from_p(p_lv, f.s0, f.K, f.p0), Aa = sA * sA;
     double Qa = Aa * (f.W2 + 4 * ht_wave_speed(Aa, f.K, f.rho));
@@ -298,7 +305,7 @@ static void test_root(void)
         p_lv = cases[i][2] * MMHG;
         double dpdV = 2 * HT_MMHG_PER_ML;
         ht_valve_lin L = ht_valve_discretise(&v, zeta, Q0, f.rho, dt);
-        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, dpdV, dt, &L, &A, &Q);
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, dpdV, dt, &L, 0, 0, &A, &Q, NULL);
         CHECK(rc == HT_OK, "Mynard case %d: rc %d", i, rc);
         double B, Lv;
         ht_valve_BL(&v, zeta, f.rho, &B, &Lv);
@@ -317,14 +324,44 @@ static void test_root(void)
     ht_valve d = v;
     ht_heart_valve_diode(&d, 0.005);
     ht_valve_lin Ld = ht_valve_discretise(&d, 0, 0, f.rho, dt);
-    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 50 * MMHG, 0, dt, &Ld, &A, &Q);
+    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 50 * MMHG, 0, dt, &Ld, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_OK && Q == 0, "diode shut: rc %d Q %g", rc, Q);
-    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 1e8, dt, &Ld, &A, &Q);
+    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 1e8, dt, &Ld, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_OK && Q > 0, "diode open: rc %d Q %g", rc, Q);
     CHECK_CLOSE(120 * MMHG - 1e8 * dt * Q - ht_pressure(A, f.s0, f.K, f.p0), d.R * Q, 1e-10, "diode law");
 
+    /* bronchial branch Q_br = G (p_root - p_br): the valve law holds for the face flow plus the
+     * branch; a shut valve passes exactly 0, the face feeding the branch (Q = -Q_br) */
+    {
+        double G = 1 / (65 * HT_MMHG_PER_ML), pb = 16 * MMHG, Qb;
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 2 * HT_MMHG_PER_ML, dt, &Lc, G, pb, &A, &Q,
+                                 &Qb);
+        double pr = ht_pressure(A, f.s0, f.K, f.p0);
+        CHECK(rc == HT_OK && Q + Qb == 0 && Q < 0, "bronchial, shut valve: rc %d, Q %g, Q_br %g", rc, Q, Qb);
+        CHECK_CLOSE(Qb, G * (pr - pb), 1e-12, "bronchial, shut valve: Q_br = G (p_root - p_br)");
+        CHECK_CLOSE(Q, A * (f.W2 + 4 * ht_wave_speed(A, f.K, f.rho)), 1e-14, "bronchial, shut: Q on the characteristic");
+        printf("root, shut valve with the bronchial branch (65 mmHg s/mL to 16 mmHg): Q_face %.4f mL/s, Q_br %.4f mL/s, "
+               "p_root %.4f mmHg\n", Q / ML, Qb / ML, pr / MMHG);
+        double zeta = 0.7, Q0 = 3e-4, dpdV = 2 * HT_MMHG_PER_ML;
+        p_lv = 110 * MMHG;
+        ht_valve_lin L = ht_valve_discretise(&v, zeta, Q0, f.rho, dt);
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, p_lv, dpdV, dt, &L, G, pb, &A, &Q, &Qb);
+        double B, Lv, Ql = Q + Qb;
+        ht_valve_BL(&v, zeta, f.rho, &B, &Lv);
+        pr = ht_pressure(A, f.s0, f.K, f.p0);
+        double res = p_lv - dpdV * dt * Ql - pr - B * Ql * fabs(Ql) - Lv * (Ql - Q0) / dt;
+        CHECK(rc == HT_OK && fabs(res) < 1e-9 * p_lv, "bronchial, Mynard open: rc %d, residual %g Pa", rc, res);
+        CHECK_CLOSE(Qb, G * (pr - pb), 1e-12, "bronchial, open valve: Q_br = G (p_root - p_br)");
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 50 * MMHG, 0, dt, &Ld, G, pb, &A, &Q, &Qb);
+        CHECK(rc == HT_OK && Q + Qb == 0 && Qb > 0, "bronchial, diode shut: rc %d Q %g Q_br %g", rc, Q, Qb);
+        rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, f.W2, 120 * MMHG, 1e8, dt, &Ld, G, pb, &A, &Q, &Qb);
+        CHECK(rc == HT_OK && Q + Qb > 0, "bronchial, diode open: rc %d Q %g", rc, Q);
+        CHECK_CLOSE(120 * MMHG - 1e8 * dt * (Q + Qb) - ht_pressure(A, f.s0, f.K, f.p0), d.R * (Q + Qb), 1e-10,
+                    "bronchial, diode law on Q + Q_br");
+    }
+
     /* failure: no outgoing characteristic of a subcritical inlet */
-    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, 1.0, 100 * MMHG, 0, dt, &Li, &A, &Q);
+    rc = ht_heart_root_solve(f.K, f.s0, f.p0, f.rho, 1.0, 100 * MMHG, 0, dt, &Li, 0, 0, &A, &Q, NULL);
     CHECK(rc == HT_FAIL_BOUNDARY, "W2 >= 0 must fail, rc %d", rc);
 }
 
@@ -352,14 +389,15 @@ static void test_root_protocol(void)
         for (int s = 0; s < 2; ++s) {
             ht_heart_lv_link link;
             if (ht_heart_stage_begin(&P, &X, &X, t + s * dt, dt, &link)) { ++fails; break; }
-            double A, Q;
-            if (ht_heart_root_solve(K, s0, p0, rho, W2, link.p_lv, link.dpdV, dt, &link.av, &A, &Q)) {
+            double A, Q, Qbr;
+            if (ht_heart_root_solve(K, s0, p0, rho, W2, link.p_lv, link.dpdV, dt, &link.av, link.G_br, link.p_br, &A,
+                                    &Q, &Qbr)) {
                 ++fails;
                 break;
             }
             step_in += 0.5 * dt * Q; /* vol_in += wdt Q */
             /* the stage's drain over the full dt, as the 1D outlets would report it */
-            ht_heart_stage_end(&P, &X0, &X, Q, Q, ht_pressure(A, s0, K, p0), step_in_prev, dt, s);
+            ht_heart_stage_end(&P, &X0, &X, Q, Q + Qbr, Qbr, ht_pressure(A, s0, K, p0), step_in_prev, dt, s);
             if (Q < qmin) qmin = Q;
         }
         if (fails) break;
@@ -382,9 +420,27 @@ static void test_root_protocol(void)
 
 /* An independent reference for the loop with diode valves: the same ODEs written out here
  * (volumes of the seven compartments and the windkessel pressure, diodes Q = max(0, dp)/R,
- * resistors Q = dp/R, root pressure pc + Zc Q_ao) and integrated with classical RK4, sharing
+ * resistors Q = dp/R, root pressure pc + Zc (Q_ao - Q_br) with the bronchial branch
+ * Q_br = (p_root - p_pvn) / R_br into the pulmonary veins) and integrated with classical RK4, sharing
  * only the chamber pressure law (elastance.h, checked on its own above). Last-beat EDV, ESV and
  * mean root pressure after `cycles` beats. */
+/* The root node: p_root = pc + Zc (q_ao - q_br), diode q_ao = max(0, p_lv - p_root) / R_ao,
+ * bronchial q_br = (p_root - p_pvn) / R_br (none for R_br = 0); returns p_root. */
+static double rk4_root(const ht_heart_par *P, const ht_heart_wk *W, double plv, double ppvn, double pc, double *q_ao,
+                       double *q_br)
+{
+    double gb = P->R_br > 0 ? 1 / P->R_br : 0;
+    double pr = (pc + W->Zc * gb * ppvn) / (1 + W->Zc * gb); /* valve shut */
+    *q_ao = 0;
+    if (plv > pr) {
+        double ga = 1 / P->ao.R;
+        pr = (pc + W->Zc * (ga * plv + gb * ppvn)) / (1 + W->Zc * (ga + gb));
+        *q_ao = ga * (plv - pr);
+    }
+    *q_br = gb * (pr - ppvn);
+    return pr;
+}
+
 static void rk4_rhs(const ht_heart_par *P, const ht_heart_wk *W, double t, const double *y, double *dy)
 {
     double p[HT_HEART_NCOMP] = {0}, E = 0;
@@ -396,16 +452,17 @@ static void rk4_rhs(const ht_heart_par *P, const ht_heart_wk *W, double t, const
     double q_pa = (p[HT_HC_PA] - p[HT_HC_PVN]) / P->R_pul;
     double q_pvn = (p[HT_HC_PVN] - p[HT_HC_LA]) / P->R_pvn;
     double q_mit = fmax(0, p[HT_HC_LA] - p[HT_HC_LV]) / P->mit.R;
-    double q_ao = fmax(0, p[HT_HC_LV] - pc) / (P->ao.R + W->Zc);
+    double q_ao, q_br;
+    rk4_root(P, W, p[HT_HC_LV], p[HT_HC_PVN], pc, &q_ao, &q_br);
     double q_per = (pc - p[HT_HC_SV]) / W->R;
     dy[HT_HC_SV] = q_per - q_sv;
     dy[HT_HC_RA] = q_sv - q_tri;
     dy[HT_HC_RV] = q_tri - q_pul;
     dy[HT_HC_PA] = q_pul - q_pa;
-    dy[HT_HC_PVN] = q_pa - q_pvn;
+    dy[HT_HC_PVN] = q_pa + q_br - q_pvn;
     dy[HT_HC_LA] = q_pvn - q_mit;
     dy[HT_HC_LV] = q_mit - q_ao;
-    dy[HT_HC_LV + 1] = (q_ao - q_per) / W->C;
+    dy[HT_HC_LV + 1] = (q_ao - q_br - q_per) / W->C;
     (void)E;
 }
 
@@ -431,10 +488,10 @@ static void rk4_loop(const ht_heart_par *P, const ht_heart_wk *W, const ht_heart
             rk4_rhs(P, W, t + dt, yt, k4);
             for (int k = 0; k < N; ++k) y[k] += dt / 6 * (k1[k] + 2 * k2[k] + 2 * k3[k] + k4[k]);
             t = (c * nst + n + 1) * dt;
-            double plv, E;
+            double plv, ppvn, E, q_ao, q_br;
             ht_heart_comp(P, HT_HC_LV, t, y[HT_HC_LV], &plv, &E);
-            double q_ao = fmax(0, plv - y[N - 1]) / (P->ao.R + W->Zc);
-            sp += y[N - 1] + W->Zc * q_ao;
+            ht_heart_comp(P, HT_HC_PVN, t, y[HT_HC_PVN], &ppvn, &E);
+            sp += rk4_root(P, W, plv, ppvn, y[N - 1], &q_ao, &q_br);
             vmax = fmax(vmax, y[HT_HC_LV]);
             vmin = fmin(vmin, y[HT_HC_LV]);
         }
@@ -466,6 +523,10 @@ int main(void)
         CHECK(!o->fail, "%s: step failed", names[w]);
         if (o->fail) continue;
         print_metrics(names[w], o);
+        /* the bronchial branch carries ~1-2 % of the LV output (docs/heart.md, R_br) */
+        printf("%s: bronchial flow %.1f mL/min (%.2f %% of CO)\n", names[w], o->QBR * 6e7, 100 * o->QBR / o->CO);
+        CHECK(o->QBR > 0.01 * o->CO && o->QBR < 0.02 * o->CO, "%s: bronchial flow %.2f %% of CO", names[w],
+              100 * o->QBR / o->CO);
         printf("%s: volume drift over 50 cycles %.3e; periodic (EDV, ESV change < 1e-4) after %d "
                "cycles\n", names[w], o->drift, o->n_periodic);
         CHECK(o->drift < 1e-9, "%s: volume drift %.3e", names[w], o->drift);

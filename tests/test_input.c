@@ -632,6 +632,7 @@ static void test_heart(void)
         CHECK(c.n_inlets == 1 && c.inlets[0].kind == HT_INLET_HEART && c.inlets[0].vessel == 0, "heart inlet");
         CLOSE(c.period, 0.8, "period from the healthy preset");
         CHECK(isnan(c.heart.chamber[HT_CH_LV][HT_CHP_EES]), "no Ees override");
+        CHECK(!c.heart.bronchial_given, "no bronchial_resistance: the preset's");
         ht_case_free(&c);
     }
     const char *sets[] = {"heart.preset=cardiogenic-shock", "heart.heart_rate=80 /min", "heart.lv.Ees=0.8 mmHg/mL",
@@ -644,6 +645,19 @@ static void test_heart(void)
         CLOSE(c.heart.chamber[HT_CH_LV][HT_CHP_EES], 0.8 * 133.322387415e6, "--set heart.lv.Ees");
         CLOSE(c.heart.chamber[HT_CH_RV][HT_CHP_LAMBDA], 2e4, "--set heart.rv.lambda");
         CLOSE(c.heart.volume_change, -1e-4, "--set heart.volume_change");
+        ht_case_free(&c);
+    }
+    const char *br[] = {"heart.bronchial_resistance=50 mmHg s/mL"};
+    CHECK(load("heart/tiny_heart.yaml", br, 1, &c, &e) == 0, "--set heart.bronchial_resistance: %s", e.msg);
+    if (c.vessels) {
+        CHECK(c.heart.bronchial_given, "bronchial_resistance given");
+        CLOSE(c.heart.bronchial_R, 50 * 133.322387415e6, "--set heart.bronchial_resistance");
+        ht_case_free(&c);
+    }
+    const char *br0[] = {"heart.bronchial_resistance=none"};
+    CHECK(load("heart/tiny_heart.yaml", br0, 1, &c, &e) == 0, "bronchial_resistance none: %s", e.msg);
+    if (c.vessels) {
+        CHECK(c.heart.bronchial_given && c.heart.bronchial_R == 0, "bronchial_resistance none -> 0");
         ht_case_free(&c);
     }
     const char *bad[] = {"heart.preset=sick"};
