@@ -1129,6 +1129,25 @@ static int parent_vessel(const ht_case *c, int v)
     return -1;
 }
 
+/* A cannula's place given as {vessel, x} in map m (key path kp): the vessel and x within
+ * its length. 0, or 2 with the message. */
+static int cannula_at(const ht_case *c, const yt_node *m, const char *kp, const yt_node *vn, int *vessel, double *x,
+                      ht_error *err)
+{
+    char vkp[160], xkp[160];
+    snprintf(vkp, sizeof vkp, "%s.vessel", kp);
+    snprintf(xkp, sizeof xkp, "%s.x", kp);
+    int rc;
+    if ((rc = vessel_ref(c, vn, vkp, vessel, err)) ||
+        (rc = ht_get_required(m, kp, "x", "length", HT_NONNEGATIVE, x, err)))
+        return rc;
+    double L = c->vessels[*vessel].length;
+    if (*x > L)
+        return ht_fail_at(err, yt_get(m, "x"), xkp, "expected a position in [0, %g cm] (the length of '%s'), found %g cm",
+                          100 * L, c->vessels[*vessel].name, 100 * *x);
+    return 0;
+}
+
 /* `devices:` (docs/input.md): an Impella and/or a femoral VA-ECMO; needs the heart. */
 static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
 {
@@ -1252,14 +1271,7 @@ static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
             if (yt_get(rt, "depth"))
                 return ht_fail_at(err, yt_get(rt, "depth"), "devices.ecmo.return.depth",
                                   "depth goes with site; with vessel give x");
-            if ((rc = vessel_ref(c, vn, "devices.ecmo.return.vessel", &ds->ecmo_vessel, err)) ||
-                (rc = ht_get_required(rt, "devices.ecmo.return", "x", "length", HT_NONNEGATIVE, &ds->ecmo_x, err)))
-                return rc;
-            double L = c->vessels[ds->ecmo_vessel].length;
-            if (ds->ecmo_x > L)
-                return ht_fail_at(err, yt_get(rt, "x"), "devices.ecmo.return.x",
-                                  "expected a position in [0, %g cm] (the length of '%s'), found %g cm", 100 * L,
-                                  c->vessels[ds->ecmo_vessel].name, 100 * ds->ecmo_x);
+            if ((rc = cannula_at(c, rt, "devices.ecmo.return", vn, &ds->ecmo_vessel, &ds->ecmo_x, err))) return rc;
         } else {
             if (yt_get(rt, "x"))
                 return ht_fail_at(err, yt_get(rt, "x"), "devices.ecmo.return.x", "x goes with vessel; with site give depth");
@@ -1300,14 +1312,7 @@ static int parse_devices(const yt_node *root, ht_case *c, ht_error *err)
                 return ht_fail_at(err, dp, "devices.ecmo.distal_perfusion.vessel",
                                   "give either vessel (with x) or site");
             if (pv) {
-                if ((rc = vessel_ref(c, pv, "devices.ecmo.distal_perfusion.vessel", &ds->dpc_vessel, err)) ||
-                    (rc = ht_get_required(dp, dkp, "x", "length", HT_NONNEGATIVE, &ds->dpc_x, err)))
-                    return rc;
-                double L = c->vessels[ds->dpc_vessel].length;
-                if (ds->dpc_x > L)
-                    return ht_fail_at(err, yt_get(dp, "x"), "devices.ecmo.distal_perfusion.x",
-                                      "expected a position in [0, %g cm] (the length of '%s'), found %g cm", 100 * L,
-                                      c->vessels[ds->dpc_vessel].name, 100 * ds->dpc_x);
+                if ((rc = cannula_at(c, dp, dkp, pv, &ds->dpc_vessel, &ds->dpc_x, err))) return rc;
             } else {
                 if (yt_get(dp, "x"))
                     return ht_fail_at(err, yt_get(dp, "x"), "devices.ecmo.distal_perfusion.x", "x goes with vessel");
