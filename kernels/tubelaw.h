@@ -7,9 +7,17 @@
 #define HT_TUBELAW_H
 #include "ht_common.h"
 
+/* The _s forms take sA = sqrt(A) where the caller already has it: the flux needs each square
+ * root several times, and sqrt dominates its cost. Same operations in the same order, so the
+ * results are bitwise those of the plain forms. */
+HT_HD real ht_pressure_s(real sA, real sqrtA0, real K, real p0)
+{
+    return p0 + K * (sA - sqrtA0);
+}
+
 HT_HD real ht_pressure(real A, real sqrtA0, real K, real p0)
 {
-    return p0 + K * (sqrt(A) - sqrtA0);
+    return ht_pressure_s(sqrt(A), sqrtA0, K, p0);
 }
 
 /* Inverse tube law; returns sqrt(A), which is <= 0 when p is below the collapse pressure. */
@@ -19,28 +27,45 @@ HT_HD real ht_sqrtA_from_p(real p, real sqrtA0, real K, real p0)
 }
 
 /* c^2 = (A / rho) dp/dA = K sqrt(A) / (2 rho) */
+HT_HD real ht_wave_speed_s(real sA, real K, real rho)
+{
+    return sqrt(K * sA / (2 * rho));
+}
+
 HT_HD real ht_wave_speed(real A, real K, real rho)
 {
-    return sqrt(K * sqrt(A) / (2 * rho));
+    return ht_wave_speed_s(sqrt(A), K, rho);
 }
 
 /* Pressure part of the momentum flux, Pi = int (A/rho) dp/dA dA = K A^(3/2) / (3 rho).
  * With K constant, d(Pi)/dx = (A/rho) dp/dx, so the momentum equation is conservative
  * inside a cell. */
+HT_HD real ht_pressure_flux_s(real A, real sA, real K, real rho)
+{
+    return K * A * sA / (3 * rho);
+}
+
 HT_HD real ht_pressure_flux(real A, real K, real rho)
 {
-    return K * A * sqrt(A) / (3 * rho);
+    return ht_pressure_flux_s(A, sqrt(A), K, rho);
 }
 
 /* Characteristic speeds of (A, Q) with momentum coefficient alpha:
  *   lambda = alpha u +- sqrt(c^2 + alpha (alpha - 1) u^2) */
-HT_HD void ht_eigen(real A, real Q, real K, real rho, real alpha, real *lm, real *lp)
+HT_HD void ht_eigen_s(real A, real sA, real Q, real K, real rho, real alpha, real *lm, real *lp)
 {
     real u = Q / A;
-    real c = ht_wave_speed(A, K, rho);
-    real s = sqrt(c * c + alpha * (alpha - 1) * u * u);
+    real c = ht_wave_speed_s(sA, K, rho);
+    /* alpha = 1 (flat profile): the root is sqrt(c * c) = c exactly in IEEE arithmetic, so
+     * skipping it changes no bit */
+    real s = alpha == 1 ? c : sqrt(c * c + alpha * (alpha - 1) * u * u);
     *lm = alpha * u - s;
     *lp = alpha * u + s;
+}
+
+HT_HD void ht_eigen(real A, real Q, real K, real rho, real alpha, real *lm, real *lp)
+{
+    ht_eigen_s(A, sqrt(A), Q, K, rho, alpha, lm, lp);
 }
 
 /* Riemann invariants for constant K, A0 (alpha = 1): W = u +- 4 c. The forward one leaves
