@@ -72,7 +72,13 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
     /* chamber: Ees (mmHg/mL), V0 (mL), Emin (mmHg/mL), P0 (mmHg), lambda (1/mL) */
     ht_heart_chamber_set(&P->la, 0.17, 3, 0.08, 0, 0);  /* Mynard LA, linear [V] */
     ht_heart_chamber_set(&P->ra, 0.15, 17, 0.04, 0, 0); /* Mynard RA, linear [V] */
-    ht_heart_chamber_set(&P->rv, 0.6, 20, 0, 1.5, 0.011); /* Mynard Ees, V0; Ursino passive [V] */
+    if (!cs) {
+        ht_heart_chamber_set(&P->rv, 0.6, 20, 0, 1.5, 0.011); /* Mynard Ees, V0; Ursino passive [V] */
+    } else {
+        /* RV involvement (weaker, stiffer RV): the filling pressures then split as in heart
+         * failure (RAP/PCWP ~ 0.5, Drazner 2013 [R]) instead of RAP ~ 1 mmHg; docs/heart.md [D] */
+        ht_heart_chamber_set(&P->rv, 0.4, 20, 0, 1.5, 0.03);
+    }
     if (!cs) {
         /* Ees Mynard [V], V0 Simaan 2009 [V], P0 Ursino [V], lambda tuned [D]; 75 bpm Simaan [V] */
         ht_heart_chamber_set(&P->lv, 3.0, 10, 0, 1.5, 0.019);
@@ -89,7 +95,9 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
     P->C_pvn = 25.37 * HT_ML_PER_MMHG;      /* Ursino [V] */
     P->Vu_pvn = 120 * HT_ML;                /* Ursino = Mynard [V] */
     P->R_sv = 0.01126 * HT_MMHG_S_PER_ML;   /* Ursino 0.038 || 0.016 [V] */
-    P->R_pul = 0.105 * HT_MMHG_S_PER_ML;    /* Mynard Rpa + Rpp (0.030 + 0.075) [V] */
+    /* Mynard Rpa + Rpp (0.030 + 0.075) [V], 1.75 Wood units; shock: 3 WU, post-capillary
+     * pulmonary hypertension of left heart failure (ESCAPE PVR 2.4-3.6 WU, Drazner 2013 [R]) */
+    P->R_pul = (cs ? 0.18 : 0.105) * HT_MMHG_S_PER_ML;
     P->R_pvn = 0.0075 * HT_MMHG_S_PER_ML;   /* Mynard Rpv [V] */
     /* bronchial arteries -> pulmonary veins: about 1-2 % of CO (docs/heart.md), both presets */
     P->R_br = 65 * HT_MMHG_S_PER_ML;        /* [D] 1.5 % of CO in healthy on ADAN56 */
@@ -101,7 +109,7 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
 
     /* initial state (mL, mmHg): near the periodic state of each preset with its windkessel */
     const real V_h[HT_HEART_NCOMP] = {2829, 33, 123.5, 159, 312, 50.5, 114.5};
-    const real V_s[HT_HEART_NCOMP] = {2679, 25, 89.5, 188, 587.5, 128, 172};
+    const real V_s[HT_HEART_NCOMP] = {3571, 127, 109.5, 198, 573, 121, 170};
     for (int k = 0; k < HT_HEART_NCOMP; ++k) X->V[k] = (cs ? V_s[k] : V_h[k]) * HT_ML;
     for (int k = 0; k < HT_HEART_NFLOW; ++k) X->Q[k] = 0;
     for (int k = 0; k < HT_HEART_NVALVE; ++k) X->zeta[k] = 0;
@@ -117,7 +125,7 @@ HT_HD void ht_heart_preset_wk(int which, ht_heart_wk *W, real *pc0)
     int cs = which == HT_HEART_SHOCK;
     W->Zc = 0.06 * HT_MMHG_S_PER_ML;
     W->C = 1.5 * HT_ML_PER_MMHG;
-    W->R = (cs ? 1.3 : 1.0) * HT_MMHG_S_PER_ML;
+    W->R = (cs ? 1.2 : 1.0) * HT_MMHG_S_PER_ML;
     *pc0 = (cs ? 54 : 72) * HT_MMHG;
 }
 

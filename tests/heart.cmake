@@ -35,7 +35,7 @@ add_test(NAME test_devices_coupled COMMAND test_devices_coupled)
 set_tests_properties(test_devices_coupled PROPERTIES LABELS "verification")
 # Devices on ADAN56 against physiology and published figures (issue 7; tests/check_devices.py,
 # sources there and in docs/validation.md; docs/devices.md 4.5): the ECMO series
-# cases/ecmella/ecmo-series.yaml (ECMO 0..5 L/min, and 0 / 5 L/min at half the LV's Ees) as one
+# cases/ecmella/ecmo-series.yaml (ECMO 0..5 L/min, 0 / 5 L/min at half the LV's Ees, 2 L/min at twice it) as one
 # ensemble launch on 2 threads, Impella CP P-8 and ECMELLA, 7 beats each (5 rounds of
 # 2 threads x 7 beats, 4-6 min on 2 idle cores),
 # then the last beat: trends along the ECMO flow, the aortic valve at low contractility, the
@@ -58,3 +58,14 @@ set_tests_properties(devices_targets PROPERTIES LABELS "benchmark;python" FIXTUR
 # cases/ecmella/*.yaml are generated from cases/heart/cardiogenic-shock.yaml by tools/make_device_cases.py
 add_test(NAME device_cases_generated COMMAND ${HT_PY} ${CMAKE_SOURCE_DIR}/tools/make_device_cases.py --check)
 set_tests_properties(device_cases_generated PROPERTIES LABELS "python;benchmark" TIMEOUT 60)
+# The LV's loading on VA-ECMO at the periodic state (tests/check_ecmo_loading.py: EDV, LVEDP,
+# LAP rising with the ECMO flow, Hala 2020 / Donker 2019): the tiny tree in cardiogenic shock,
+# ECMO 0..5 L/min as one ensemble launch, 120 beats (~15 s on 2 cores).
+add_test(NAME ecmo_loading_run
+         COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/tests/data/heart/tiny_shock_series.yaml --jobs 2
+                 -o ${HT_HEART_OUT}/ecmo-loading.h5 --quiet)
+set_tests_properties(ecmo_loading_run PROPERTIES LABELS "verification" FIXTURES_SETUP ecmo_loading
+                     PROCESSORS 2 TIMEOUT 600)
+add_test(NAME ecmo_loading
+         COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_ecmo_loading.py ${HT_HEART_OUT}/ecmo-loading.h5)
+set_tests_properties(ecmo_loading PROPERTIES LABELS "verification;python" FIXTURES_REQUIRED ecmo_loading)
