@@ -60,12 +60,19 @@ add_test(NAME device_cases_generated COMMAND ${HT_PY} ${CMAKE_SOURCE_DIR}/tools/
 set_tests_properties(device_cases_generated PROPERTIES LABELS "python;benchmark" TIMEOUT 60)
 # The LV's loading on VA-ECMO at the periodic state (tests/check_ecmo_loading.py: EDV, LVEDP,
 # LAP rising with the ECMO flow, Hala 2020 / Donker 2019): the tiny tree in cardiogenic shock,
-# ECMO 0..5 L/min as one ensemble launch, 120 beats (~15 s on 2 cores).
+# ECMO 0..5 L/min as one ensemble launch, and ECMELLA (ECMO 4 L/min + Impella CP P-8), 120 beats
+# each (~20 s on 2 cores).
 add_test(NAME ecmo_loading_run
          COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/tests/data/heart/tiny_shock_series.yaml --jobs 2
                  -o ${HT_HEART_OUT}/ecmo-loading.h5 --quiet)
 set_tests_properties(ecmo_loading_run PROPERTIES LABELS "verification" FIXTURES_SETUP ecmo_loading
                      PROCESSORS 2 TIMEOUT 600)
+add_test(NAME ecmo_loading_run_ecmella
+         COMMAND ${HT_EXE} run ${CMAKE_SOURCE_DIR}/tests/data/heart/tiny_ecmella.yaml
+                 -o ${HT_HEART_OUT}/ecmo-loading-ecmella.h5 --quiet)
+set_tests_properties(ecmo_loading_run_ecmella PROPERTIES LABELS "verification" FIXTURES_SETUP ecmo_loading
+                     TIMEOUT 600)
 add_test(NAME ecmo_loading
-         COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_ecmo_loading.py ${HT_HEART_OUT}/ecmo-loading.h5)
+         COMMAND ${HT_PY} ${CMAKE_CURRENT_SOURCE_DIR}/check_ecmo_loading.py ${HT_HEART_OUT}/ecmo-loading.h5
+                 ${HT_HEART_OUT}/ecmo-loading-ecmella.h5)
 set_tests_properties(ecmo_loading PROPERTIES LABELS "verification;python" FIXTURES_REQUIRED ecmo_loading)
