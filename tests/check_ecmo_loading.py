@@ -25,29 +25,14 @@ Usage: check_ecmo_loading.py OUT.h5 ECMELLA.h5   (OUT.h5: the -o of the series r
 import os
 import sys
 
-import h5py
-import numpy as np
-
+from check_devices import ML, MMHG, beat
 from checks import Checks
-
-MMHG = 133.322387415
-ML = 1e-6
-LPM = 1e-3 / 60
 
 
 def last_beat(path):
-    with h5py.File(path, "r") as f:
-        c = f["/metrics/cycles"]
-        r = {n: float(c[n][-1]) for n in c}
-        ts = c["t_start"][:]
-        period = ts[1] - ts[0]
-        t = f["/heart/time"][:]
-        la = f["/heart/la_pressure"][:]
-        m = (t >= r["t_start"]) & (t <= r["t_start"] + period)
-        r["lap"] = float(np.trapz(la[m], t[m]) / (t[m][-1] - t[m][0]))
-        r["dedv"] = float(c["edv"][-1] - c["edv"][-2])
-        r["drift"] = float(f["/metrics/volume/total_relative_drift"][0])
-        r["beats"] = len(ts)
+    """The last beat's metrics and mean LAP (check_devices.beat) and its EDV change."""
+    r = beat(path, -1)
+    r["dedv"] = r["edv"] - beat(path, -2)["edv"]
     return r
 
 
