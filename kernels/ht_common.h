@@ -6,9 +6,13 @@
 
 #ifdef __CUDACC__
 #define HT_HD static inline __host__ __device__
+#define HT_HD_INLINE static __forceinline__ __host__ __device__
 #else
 #define HT_HD static inline
+#define HT_HD_INLINE static inline __attribute__((always_inline))
 #endif
+/* HT_HD_INLINE: the same for the per-face and per-cell functions of the hot loops, which
+ * the compilers otherwise may leave as calls (passing the face states through memory). */
 
 #include <math.h>
 

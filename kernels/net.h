@@ -61,6 +61,7 @@ typedef struct {
     int n_members;
     int m_cells, m_faces, m_vessels, m_inlets, m_outlets, m_junctions, m_probes;
     real rho, alpha, cfl;
+    real inv2rho, inv3rho;         /* 1 / (2 rho), 1 / (3 rho): the interior flux multiplies */
     int limiter, tracer_limiter;   /* limiter.h kinds */
     int tracer;                    /* transport the ECMO fraction */
 
@@ -72,6 +73,10 @@ typedef struct {
     const real *vessel_p0;         /* [n_vessels] Pa, reference pressure */
     const real *sqrtA0;            /* [n_cells] sqrt(m^2) */
     const real *K;                 /* [n_cells] Pa/m */
+    /* Reciprocals of the two above, so that the per-cell and per-face work multiplies
+     * instead of dividing (a division costs several multiplications on every device) */
+    const real *vessel_rdx;        /* [n_vessels] 1 / vessel_dx */
+    const real *invK;              /* [n_cells] 1 / K */
     /* [n_cells] Pa s m, Kelvin-Voigt wall viscosity Gamma = (2/3) sqrt(pi) phi h
      * (viscoelastic.h). NULL for an elastic network: network.c leaves it NULL when every
      * Gamma is zero, and the backends then skip the viscous step entirely, so elastic
@@ -135,15 +140,16 @@ typedef struct {
 typedef struct {
     ht_state U0;                   /* [n_cells] state at the start of the step */
     ht_state U1;                   /* [n_cells] after the first RK stage */
+    real *cp, *cc;                 /* [n_cells] pressure, ECMO fraction (ht_prep_cell) */
     real *fA_m, *fQ_m, *fc_m;      /* [n_cells] reconstructed values at each cell's left face */
     real *fA_p, *fQ_p, *fc_p;      /* [n_cells] ... at its right face */
+    real *fS_m, *fS_p;             /* [n_cells] sqrt of fA_m, fA_p (the flux needs them) */
     real *FA, *FQl, *FQr, *FC;     /* [n_faces] fluxes; FQl seen from the left cell */
     real *pc, *pc0;                /* [n_outlets] windkessel pressure now / at step start */
     real *pcim, *pcim0;            /* [n_outlets] coronary: intramyocardial compartment pressure
                                     * now / at step start (pc holds its Ca pressure) */
     real *vol_in;                  /* [n_inlets] m^3 entered, accumulated */
     real *vol_out;                 /* [n_outlets] m^3 left, accumulated */
-    real *cell_rate;               /* [n_cells] max |lambda| / dx, for the CFL reduction */
     real *visc_cp;                 /* [n_cells] Thomas sweep scratch of the viscous wall step */
     /* closed loop only (ht_net.heart; NULL otherwise), per member m unless said: */
     struct ht_heart_state_s *hX;   /* 0D state now */
@@ -175,7 +181,7 @@ typedef struct {
  * only the count of reals is returned; otherwise the pointers of U and w are set into p. */
 static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc, size_t nf, size_t no, size_t ni)
 {
-    size_t total = 9 * nc + 6 * nc + nc + 4 * nf + 5 * no + ni + nc + 1;
+    size_t total = 9 * nc + 8 * nc + 2 * nc + 4 * nf + 5 * no + ni + nc + 1;
     if (!p) return total;
 #define HT_TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
     HT_TAKE(U->A, nc); HT_TAKE(U->Q, nc); HT_TAKE(U->C, nc);
@@ -183,7 +189,8 @@ static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc,
     HT_TAKE(w->U1.A, nc); HT_TAKE(w->U1.Q, nc); HT_TAKE(w->U1.C, nc);
     HT_TAKE(w->fA_m, nc); HT_TAKE(w->fQ_m, nc); HT_TAKE(w->fc_m, nc);
     HT_TAKE(w->fA_p, nc); HT_TAKE(w->fQ_p, nc); HT_TAKE(w->fc_p, nc);
-    HT_TAKE(w->cell_rate, nc);
+    HT_TAKE(w->fS_m, nc); HT_TAKE(w->fS_p, nc);
+    HT_TAKE(w->cp, nc); HT_TAKE(w->cc, nc);
     HT_TAKE(w->FA, nf); HT_TAKE(w->FQl, nf); HT_TAKE(w->FQr, nf); HT_TAKE(w->FC, nf);
     HT_TAKE(w->pc, no); HT_TAKE(w->pc0, no); HT_TAKE(w->vol_out, no);
     HT_TAKE(w->pcim, no); HT_TAKE(w->pcim0, no);

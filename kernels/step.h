@@ -1,6 +1,8 @@
 /* The per-cell and per-face work of one SSP-RK2 stage, and the step's CFL rate:
  *
+ *   ht_prep_rate_cell       every cell: CFL rate (-> dt) and stage 0's ht_prep_cell
  *   for each stage s = 0, 1:
+ *     ht_prep_cell          every cell (stage 1): pressure and ECMO fraction, for neighbours
  *     ht_reconstruct_cell   every cell: limited linear reconstruction -> face values
  *     boundary.h/junction.h every inlet, outlet, junction -> boundary-face fluxes
  *     ht_interior_flux      every interior face -> flux.h
@@ -16,16 +18,35 @@
 #include "limiter.h"
 #include "flux.h"
 
+/* Pressure of cell i from sA = sqrt(A) (the _s form: for callers that have the root). */
+HT_HD_INLINE real ht_cell_pressure_s(const ht_net *n, int i, real sA)
+{
+    return ht_pressure_s(sA, n->sqrtA0[i], n->K[i], n->vessel_p0[n->cell_vessel[i]]);
+}
+
 HT_HD real ht_cell_pressure(const ht_net *n, const ht_state *U, int i)
 {
-    return ht_pressure(U->A[i], n->sqrtA0[i], n->K[i], n->vessel_p0[n->cell_vessel[i]]);
+    return ht_cell_pressure_s(n, i, sqrt(U->A[i]));
+}
+
+/* Largest characteristic speed over dx in cell i (1/s), from sA = sqrt(A). */
+HT_HD_INLINE real ht_cell_rate_s(const ht_net *n, const ht_state *U, int i, real sA)
+{
+    real lm, lp;
+    ht_eigen_uc(U->Q[i] / U->A[i], ht_wave_speed_r(sA, n->K[i], n->inv2rho), n->alpha, &lm, &lp);
+    return ht_max(fabs(lm), fabs(lp)) * n->vessel_rdx[n->cell_vessel[i]];
+}
+
+HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
+{
+    return ht_cell_rate_s(n, U, i, sqrt(U->A[i]));
 }
 
 /* Slope of one variable in cell j of a vessel with m cells: limited between two neighbours;
  * at a vessel end the one-sided difference to the single neighbour keeps the boundary
  * input second-order accurate (a zero slope there would make the whole solution
  * first-order, since boundary errors travel inward). */
-HT_HD real ht_slope(int lim, int j, int m, real um, real u, real up)
+HT_HD_INLINE real ht_slope(int lim, int j, int m, real um, real u, real up)
 {
     if (m < 2) return 0;
     if (j == 0) return up - u;
@@ -33,31 +54,57 @@ HT_HD real ht_slope(int lim, int j, int m, real um, real u, real up)
     return ht_limit(lim, u - um, up - u);
 }
 
-HT_HD void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+/* The values of cell i that the reconstruction reads three times (for the cell itself and
+ * for both neighbours): its pressure (one square root) and its ECMO fraction c = C / A (one
+ * division). A pass of its own, before ht_reconstruct_cell, so that each is computed once. */
+HT_HD_INLINE void ht_prep_cell_s(const ht_net *n, const ht_state *U, ht_work *w, int i, real sA)
+{
+    w->cp[i] = ht_cell_pressure_s(n, i, sA);
+    if (n->tracer) w->cc[i] = U->C[i] / U->A[i];
+}
+
+HT_HD_INLINE void ht_prep_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+{
+    ht_prep_cell_s(n, U, w, i, sqrt(U->A[i]));
+}
+
+/* The first pass of a step: the cell's CFL rate (its maximum over the cells sets dt) and
+ * the first stage's ht_prep_cell, of the same state and sharing its square root. */
+HT_HD_INLINE real ht_prep_rate_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+{
+    real sA = sqrt(U->A[i]);
+    ht_prep_cell_s(n, U, w, i, sA);
+    return ht_cell_rate_s(n, U, i, sA);
+}
+
+HT_HD_INLINE void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
 {
     int v = n->cell_vessel[i];
     int first = n->vessel_first[v], m = n->vessel_n[v], j = i - first;
     int im = j > 0 ? i - 1 : i, ip = j < m - 1 ? i + 1 : i;
-    real p0 = n->vessel_p0[v], s0 = n->sqrtA0[i], K = n->K[i];
-    real p = ht_cell_pressure(n, U, i);
-    real sp = ht_slope(n->limiter, j, m, ht_cell_pressure(n, U, im), p, ht_cell_pressure(n, U, ip));
+    real p0 = n->vessel_p0[v], s0 = n->sqrtA0[i], rK = n->invK[i];
+    real p = w->cp[i];
+    real sp = ht_slope(n->limiter, j, m, w->cp[im], p, w->cp[ip]);
     real sq = ht_slope(n->limiter, j, m, U->Q[im], U->Q[i], U->Q[ip]);
-    real am = ht_sqrtA_from_p(p - 0.5 * sp, s0, K, p0);
-    real ap = ht_sqrtA_from_p(p + 0.5 * sp, s0, K, p0);
+    real am = ht_sqrtA_from_p_r(p - 0.5 * sp, s0, rK, p0);
+    real ap = ht_sqrtA_from_p_r(p + 0.5 * sp, s0, rK, p0);
     if (!(am > 0 && ap > 0)) {
         /* a face would collapse: first order in this cell */
         am = ap = sqrt(U->A[i]);
     }
+    /* the square roots go on to the flux, which would otherwise take them again:
+     * sqrt(s * s) == s exactly in IEEE arithmetic (s > 0, no overflow) */
+    w->fS_m[i] = am;
+    w->fS_p[i] = ap;
     w->fA_m[i] = am * am;
     w->fA_p[i] = ap * ap;
     w->fQ_m[i] = U->Q[i] - 0.5 * sq;
     w->fQ_p[i] = U->Q[i] + 0.5 * sq;
     if (n->tracer) {
-        real c = U->C[i] / U->A[i];
+        real c = w->cc[i];
         real sc = 0;
         /* no one-sided slope at vessel ends: boundedness of c matters more than its order */
-        if (j > 0 && j < m - 1)
-            sc = ht_limit(n->tracer_limiter, c - U->C[im] / U->A[im], U->C[ip] / U->A[ip] - c);
+        if (j > 0 && j < m - 1) sc = ht_limit(n->tracer_limiter, c - w->cc[im], w->cc[ip] - c);
         w->fc_m[i] = c - 0.5 * sc;
         w->fc_p[i] = c + 0.5 * sc;
     } else {
@@ -65,18 +112,30 @@ HT_HD void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, i
     }
 }
 
+/* Face value of cell i on its left (side = 0) or right (side = 1) face, for flux.h. */
+HT_HD_INLINE ht_face_in ht_face_value(const ht_net *n, const ht_work *w, int i, int side)
+{
+    ht_face_in f;
+    f.A = side ? w->fA_p[i] : w->fA_m[i];
+    f.sA = side ? w->fS_p[i] : w->fS_m[i];
+    f.Q = side ? w->fQ_p[i] : w->fQ_m[i];
+    f.s0 = n->sqrtA0[i];
+    f.K = n->K[i];
+    f.invK = n->invK[i];
+    return f;
+}
+
 /* Interior face f between cells i (left) and i + 1 (right). */
-HT_HD void ht_interior_flux(const ht_net *n, ht_work *w, int i)
+HT_HD_INLINE void ht_interior_flux(const ht_net *n, ht_work *w, int i)
 {
     int v = n->cell_vessel[i];
     int f = i + v + 1;
-    ht_uq L, R;
-    L.A = w->fA_p[i];
-    L.Q = w->fQ_p[i];
-    R.A = w->fA_m[i + 1];
-    R.Q = w->fQ_m[i + 1];
-    ht_face_flux F = ht_flux_hr(L, n->sqrtA0[i], n->K[i], R, n->sqrtA0[i + 1], n->K[i + 1],
-                                n->vessel_p0[v], n->rho, n->alpha);
+    ht_blood b;
+    b.alpha = n->alpha;
+    b.inv2rho = n->inv2rho;
+    b.inv3rho = n->inv3rho;
+    ht_face_flux F = ht_flux_hr(ht_face_value(n, w, i, 1), ht_face_value(n, w, i + 1, 0),
+                                n->vessel_p0[v], b);
     w->FA[f] = F.fa;
     w->FQl[f] = F.fq_left;
     w->FQr[f] = F.fq_right;
@@ -88,14 +147,6 @@ HT_HD int ht_is_last_cell(const ht_net *n, int i)
 {
     int v = n->cell_vessel[i];
     return i == n->vessel_first[v] + n->vessel_n[v] - 1;
-}
-
-/* Largest characteristic speed over dx in cell i (1/s). */
-HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
-{
-    real lm, lp;
-    ht_eigen(U->A[i], U->Q[i], n->K[i], n->rho, n->alpha, &lm, &lp);
-    return ht_max(fabs(lm), fabs(lp)) / n->vessel_dx[n->cell_vessel[i]];
 }
 
 /* The step from the largest rate (CFL), shortened to land exactly on clk->t_stop rather
@@ -112,13 +163,13 @@ HT_HD real ht_dt_from_rate(real cfl, real rate, const ht_clock *clk)
  * Stage 0: a = 0, b = 1; stage 1: a = b = 1/2 (SSP-RK2, Shu & Osher). Friction is part of
  * L, so the source is second-order in time too. Returns HT_OK or a failure code; when
  * check_cfl is set the new state is also checked against the step just taken. */
-HT_HD int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,
+HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,
                          ht_state *out, const ht_work *w, int i, real dt, real a, real b,
                          int check_cfl)
 {
     int v = n->cell_vessel[i];
     int lf = i + v, rf = lf + 1;
-    real rdx = 1 / n->vessel_dx[v];
+    real rdx = n->vessel_rdx[v];
     real A = in->A[i], Q = in->Q[i];
     real dA = -(w->FA[rf] - w->FA[lf]) * rdx;
     real dQ = -(w->FQl[rf] - w->FQr[lf]) * rdx - n->vessel_fric[v] * Q / A;

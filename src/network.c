@@ -109,6 +109,8 @@ static void bind_arrays(ht_network *nw)
     n->vessel_p0 = nw->vessel_p0;
     n->sqrtA0 = nw->sqrtA0;
     n->K = nw->K;
+    n->vessel_rdx = nw->vessel_rdx;
+    n->invK = nw->invK;
     n->Gamma = nw->Gamma;
     n->inlets = nw->inlets;
     n->outlets = nw->outlets;
@@ -121,6 +123,24 @@ static void bind_arrays(ht_network *nw)
     n->heart_par = nw->heart_par;
     n->heart = nw->heart_par != NULL;
     n->dev = nw->dev;
+}
+
+/* The reciprocals of net.h (vessel_rdx, invK, inv2rho, inv3rho) from the arrays already
+ * filled: once per network, so that no kernel divides by a constant of the run. */
+static int fill_reciprocals(ht_network *nw)
+{
+    ht_net *n = &nw->net;
+    int nc = n->n_cells, nv = n->n_vessels;
+    free(nw->vessel_rdx);
+    free(nw->invK);
+    nw->vessel_rdx = calloc((size_t)(nv > 0 ? nv : 1), sizeof *nw->vessel_rdx);
+    nw->invK = calloc((size_t)(nc > 0 ? nc : 1), sizeof *nw->invK);
+    if (!nw->vessel_rdx || !nw->invK) return -1;
+    for (int v = 0; v < nv; ++v) nw->vessel_rdx[v] = 1 / nw->vessel_dx[v];
+    for (int i = 0; i < nc; ++i) nw->invK[i] = 1 / nw->K[i];
+    n->inv2rho = 1 / (2 * n->rho);
+    n->inv3rho = 1 / (3 * n->rho);
+    return 0;
 }
 
 /* The heart of a case: the preset, then the case's overrides (docs/input.md, heart:). The
@@ -411,6 +431,7 @@ int ht_network_build(const ht_case *c, ht_network *nw, ht_error *err)
     n->limiter = (int)c->limiter;
     n->tracer_limiter = (int)c->tracer_limiter;
     n->tracer = c->tracer;
+    if (fill_reciprocals(nw)) goto oom;
     bind_arrays(nw);
     n->n_inlets = c->n_inlets;
     n->n_outlets = c->n_outlets;
@@ -478,6 +499,8 @@ void ht_network_free(ht_network *nw)
     free(nw->vessel_p0);
     free(nw->sqrtA0);
     free(nw->K);
+    free(nw->vessel_rdx);
+    free(nw->invK);
     free(nw->Gamma);
     free(nw->inlets);
     free(nw->outlets);
@@ -659,6 +682,7 @@ int ht_network_stack(const ht_network *const *mem, int M, ht_network *out, ht_er
     n->m_outlets = no;
     n->m_junctions = nj;
     n->m_probes = np;
+    if (fill_reciprocals(out)) goto oom;
     bind_arrays(out);
     /* the geometry is member 0's (all members share it); not owned here */
     return 0;

@@ -12,6 +12,7 @@ typedef struct {
 
     int *cell_vessel, *vessel_first, *vessel_n;
     real *vessel_dx, *vessel_fric, *vessel_p0, *sqrtA0, *K;
+    real *vessel_rdx, *invK;    /* 1 / vessel_dx, 1 / K (derived: ht_network_reciprocals) */
     real *Gamma;                /* [n_cells] NULL when every wall is elastic */
     ht_inlet *inlets;
     ht_outlet *outlets;

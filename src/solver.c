@@ -204,13 +204,6 @@ static void advance_member(ht_solver *s, int m, double t_stop)
     clk->t_stop = t_stop;
     if (clk->step == 0 && s->rows[m].n == 0 && sample_probes(s, m)) goto oom;
     while (clk->t < t_stop) {
-        clk->dt = ht_cpu_dt(n, &s->U, clk, m);
-        if (!(clk->dt > 0)) {
-            clk->fail = HT_FAIL_CFL;
-            clk->fail_index = m * n->m_cells;
-            clk->fail_t = clk->t;
-            return;
-        }
         if (ht_cpu_step(n, &s->U, &s->w, clk, m)) return;
         if (clk->t >= t_stop) clk->t = t_stop; /* exact output times */
         if (sample_probes(s, m)) goto oom;

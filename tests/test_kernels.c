@@ -87,7 +87,8 @@ static void test_flux(void)
     double s0L = sqrt(3e-4), s0R = sqrt(2e-4), KL = 2e7, KR = 5e7, p0 = 1e4, p = 1.2e4;
     double aL = ht_sqrtA_from_p(p, s0L, KL, p0), aR = ht_sqrtA_from_p(p, s0R, KR, p0);
     ht_uq L = {aL * aL, 0}, R = {aR * aR, 0};
-    ht_face_flux F = ht_flux_hr(L, s0L, KL, R, s0R, KR, p0, rho, alpha);
+    ht_face_in fl = {L.A, aL, L.Q, s0L, KL, 1 / KL}, fr = {R.A, aR, R.Q, s0R, KR, 1 / KR};
+    ht_face_flux F = ht_flux_hr(fl, fr, p0, ht_blood_of(rho, alpha));
     CHECK(fabs(F.fa) <= 1e-14 * L.A * ht_wave_speed(L.A, KL, rho), "no mass flux at rest, got %g", F.fa);
     CHECK_CLOSE(F.fq_left, ht_pressure_flux(L.A, KL, rho), 1e-14, "left cell sees its own Pi");
     CHECK_CLOSE(F.fq_right, ht_pressure_flux(R.A, KR, rho), 1e-14, "right cell sees its own Pi");

@@ -38,16 +38,12 @@ static void record_fail(ht_clock *clk, int code, int index, real t)
     }
 }
 
-static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
-                 ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b)
+/* The serial middle of a stage: inlets, outlets, junctions, the heart. Boundaries are few
+ * and cheap, and run in order so that failures are recorded in order. Closed loop
+ * (heart_stage.h): the heart's stage begins before the inlets (its failure is recorded at the
+ * root inlet's cell) and ends after the outlets and junctions. */
+static void boundaries(const ht_net *n, ht_work *w, ht_clock *clk, int m, int s, real t, real dt)
 {
-    int lo = m * n->m_cells, hi = lo + n->m_cells, par = split_cells(n);
-#pragma omp parallel for schedule(static) if (par)
-    for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
-
-    /* boundaries are few and cheap; run serially so failures are recorded in order.
-     * Closed loop (heart_stage.h): the heart's stage begins before the inlets (its failure
-     * is recorded at the root inlet's cell) and ends after the outlets and junctions. */
     real wdt = 0.5 * dt;
     if (n->heart) {
         int code = ht_heart_begin_member(n, w, m, t, dt);
@@ -66,45 +62,81 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
         int code = ht_junction_apply(n, w, j);
         if (code) record_fail(clk, code, n->jend_cell[n->junc_off[j]], t);
     }
-    if (clk->fail) return clk->fail;
-    if (n->heart) ht_heart_end_member(n, w, m, dt, s);
+    if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
+}
 
-#pragma omp parallel for schedule(static) if (par)
-    for (int i = lo; i < hi; ++i)
-        if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
-
+/* One RK stage. A single parallel region (for a lone member with enough cells), with the
+ * loops as worksharing loops: a barrier between two loops costs far less than the fork and
+ * join of a region per loop, which at a few microseconds per loop was a tenth of the step.
+ * Static schedules give each thread the same cells in every loop, so a thread finds its
+ * own cells' values in its cache. The interior fluxes need only the reconstruction, so
+ * they run before the boundaries (which write the boundary faces only). Stage 0's prep
+ * pass was done with the step's CFL rates (ht_cpu_step). */
+static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
+                 ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b)
+{
+    int lo = m * n->m_cells, hi = lo + n->m_cells;
     int bad_cell = hi, bad_code = HT_OK;
-#pragma omp parallel for schedule(static) if (par)
-    for (int i = lo; i < hi; ++i) {
-        int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
-        if (code) {
+#pragma omp parallel if (split_cells(n))
+    {
+        if (s == 1) {
+#pragma omp for schedule(static)
+            for (int i = lo; i < hi; ++i) ht_prep_cell(n, in, w, i);
+        }
+#pragma omp for schedule(static)
+        for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
+#pragma omp for schedule(static) nowait
+        for (int i = lo; i < hi; ++i)
+            if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
+        /* the single's closing barrier also waits for every thread's fluxes */
+#pragma omp single
+        boundaries(n, w, clk, m, s, t, dt);
+        if (!clk->fail) {
+#pragma omp for schedule(static)
+            for (int i = lo; i < hi; ++i) {
+                int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
+                if (code) {
 #pragma omp critical(ht_fail)
-            if (i < bad_cell) {
-                bad_cell = i;
-                bad_code = code;
+                    if (i < bad_cell) {
+                        bad_cell = i;
+                        bad_code = code;
+                    }
+                }
             }
         }
     }
+    if (clk->fail) return clk->fail;
     if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
     if (!clk->fail && n->dev && n->dev[m].ecmo) ht_ecmo_source_apply(n, out, w, m, dt, b);
     return clk->fail;
 }
 
-static void copy_state(const ht_net *n, const ht_state *src, ht_state *dst, int m)
+/* The step's first pass: U0 = U, the CFL rates and stage 0's prep (ht_prep_rate_cell).
+ * Returns the largest rate (NaN rates are skipped, as `r > rate` is false for them). */
+static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m)
 {
     int lo = m * n->m_cells, hi = lo + n->m_cells;
-#pragma omp parallel for schedule(static) if (split_cells(n))
+    real rate = 0;
+#pragma omp parallel for reduction(max : rate) schedule(static) if (split_cells(n))
     for (int i = lo; i < hi; ++i) {
-        dst->A[i] = src->A[i];
-        dst->Q[i] = src->Q[i];
-        dst->C[i] = src->C[i];
+        w->U0.A[i] = U->A[i];
+        w->U0.Q[i] = U->Q[i];
+        w->U0.C[i] = U->C[i];
+        real r = ht_prep_rate_cell(n, U, w, i);
+        if (r > rate) rate = r;
     }
+    return rate;
 }
 
 int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
 {
-    real t = clk->t, dt = clk->dt;
-    copy_state(n, U, &w->U0, m);
+    real t = clk->t;
+    real dt = ht_dt_from_rate(n->cfl, step_begin(n, U, w, m), clk);
+    clk->dt = dt;
+    if (!(dt > 0)) {
+        record_fail(clk, HT_FAIL_CFL, m * n->m_cells, t);
+        return clk->fail;
+    }
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
         w->pc0[k] = w->pc[k];
         w->pcim0[k] = w->pcim[k];

@@ -9,12 +9,14 @@
 #define HT_STEP_CPU_H
 #include "../net.h"
 
-/* The CFL-limited time step of member m of state U, not exceeding clk->t_stop - clk->t. */
+/* The CFL-limited time step of member m of state U, not exceeding clk->t_stop - clk->t
+ * (ht_cpu_step takes it itself; this is for a look at the first step). */
 real ht_cpu_dt(const ht_net *n, const ht_state *U, const ht_clock *clk, int m);
 
-/* One SSP-RK2 step of member m, of length clk->dt from clk->t: its part of U is advanced in
- * place, clk->t and clk->step advance. Returns HT_OK, or a failure code also recorded in clk
- * (first failure: code, global cell index, time). */
+/* One SSP-RK2 step of member m from clk->t: the CFL step (as ht_cpu_dt, into clk->dt; a
+ * step that is not positive fails with HT_FAIL_CFL at the member's first cell), then its
+ * part of U advanced in place, clk->t and clk->step advanced. Returns HT_OK, or a failure
+ * code also recorded in clk (first failure: code, global cell index, time). */
 int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m);
 
 #endif

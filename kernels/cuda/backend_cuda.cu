@@ -234,11 +234,12 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
     }
 }
 
-/* The CFL step of member m = blockIdx.x: the largest rate of its cells. A maximum is exact
+/* The CFL step of member m = blockIdx.x: the largest rate of its cells (ht_prep_rate_cell,
+ * which also does stage 0's prep pass, as step_cpu.c's step_begin). A maximum is exact
  * whatever the order of the reduction (max only selects), so dt is bitwise the CPU's for the
  * same state; NaN rates are skipped as the CPU's `if (r > rate)` skips them. Then dt as
- * ht_cpu_dt and solver.c: ht_dt_from_rate, and a CFL failure when it is not positive. */
-__global__ void k_dt(ht_net n, ht_state U, ht_dmember *mem)
+ * ht_cpu_step: ht_dt_from_rate, and a CFL failure when it is not positive. */
+__global__ void k_dt(ht_net n, ht_state U, ht_work w, ht_dmember *mem)
 {
     __shared__ real smax[HT_CUDA_BS];
     int m = blockIdx.x, tid = threadIdx.x;
@@ -247,7 +248,7 @@ __global__ void k_dt(ht_net n, ht_state U, ht_dmember *mem)
     int lo = m * n.m_cells, hi = lo + n.m_cells;
     real r = 0;
     for (int i = lo + tid; i < hi; i += blockDim.x) {
-        real ri = ht_cell_rate(&n, &U, i);
+        real ri = ht_prep_rate_cell(&n, &U, &w, i);
         if (ri > r) r = ri;
     }
     smax[tid] = r;
@@ -265,6 +266,14 @@ __global__ void k_dt(ht_net n, ht_state U, ht_dmember *mem)
         clk->fail_index = lo;
         clk->fail_t = clk->t;
     }
+}
+
+/* Pressure and ECMO fraction of every cell of state `in` (read by the reconstruction). */
+__global__ void k_prep(ht_net n, ht_state in, ht_work w, const ht_dmember *mem)
+{
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n.n_cells || member_done(&mem[i / n.m_cells])) return;
+    ht_prep_cell(&n, &in, &w, i);
 }
 
 /* Reconstruction of every cell from state `in`. */
@@ -465,12 +474,17 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
 
     k_begin<<<nbeg, HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
     CU_LAUNCH(k_begin);
-    k_dt<<<M, HT_CUDA_BS, 0, st>>>(n, U, mem);
+    k_dt<<<M, HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
     CU_LAUNCH(k_dt);
     for (int s = 0; s < 2; ++s) {
         ht_state in = s == 0 ? U : U1;
         ht_state base = s == 0 ? U : U0;
         ht_state out = s == 0 ? U1 : U;
+        if (s == 1) {
+            /* stage 0's prep pass was k_dt's */
+            k_prep<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
+            CU_LAUNCH(k_prep);
+        }
         k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
         CU_LAUNCH(k_reconstruct);
         if (n.heart) {
@@ -697,6 +711,8 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     DUP(vessel_p0, net->n_vessels, real);
     DUP(sqrtA0, nc, real);
     DUP(K, nc, real);
+    DUP(vessel_rdx, net->n_vessels, real);
+    DUP(invK, nc, real);
     DUP(Gamma, net->Gamma ? nc : 0, real);   /* stays NULL for an elastic network */
     /* outlets: coronary ones hold their P_im waveform's host pointers (set below) */
     DUP(outlets, no, ht_outlet);
