@@ -44,6 +44,7 @@
 #include "circulation.h"
 #include "heart_root.h"
 #include "devices.h"
+#include "step.h"
 
 /* Columns of one sampled heart row (ht_heart_sample), in output order after the time. */
 enum { HT_HS_LV_P = 0, HT_HS_LV_V, HT_HS_LA_P, HT_HS_AO_Q, HT_HS_MIT_Q, HT_HS_AO_ZETA,
@@ -207,6 +208,15 @@ HT_HD void ht_ecmo_source_apply(const ht_net *n, ht_state *out, const ht_work *w
         out->A[d] += sd;
         if (n->tracer) out->C[d] += sd * HT_ECMO_TRACER;
     }
+}
+
+/* After stage 0's ECMO source: the cells it changed get their prep values (step.h) anew,
+ * since the update loop prepared them for stage 1 before the source was added. */
+HT_HD void ht_ecmo_source_prep(const ht_net *n, const ht_state *out, ht_work *w, int m)
+{
+    const ht_devices *D = &n->dev[m];
+    ht_prep_cell(n, out, w, D->ecmo_cell);
+    if (D->dpc_cell >= 0) ht_prep_cell(n, out, w, D->dpc_cell);
 }
 
 /* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,

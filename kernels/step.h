@@ -2,11 +2,11 @@
  *
  *   ht_prep_rate_cell       every cell: CFL rate (-> dt) and stage 0's ht_prep_cell
  *   for each stage s = 0, 1:
- *     ht_prep_cell          every cell (stage 1): pressure and ECMO fraction, for neighbours
  *     ht_reconstruct_cell   every cell: limited linear reconstruction -> face values
  *     boundary.h/junction.h every inlet, outlet, junction -> boundary-face fluxes
  *     ht_interior_flux      every interior face -> flux.h
- *     ht_update_cell        every cell: U^(s+1) = a U^n + b (U^(s) + dt L(U^(s)))
+ *     ht_update_cell        every cell: U^(s+1) = a U^n + b (U^(s) + dt L(U^(s))); after
+ *                           stage 0 also ht_prep_cell of the new cell, for stage 1
  *
  * Both backends call exactly these functions (kernels/cpu loops, kernels/cuda launches).
  * Reconstruction uses the equilibrium variable p (not A), so that a fluid at rest in a
@@ -56,7 +56,9 @@ HT_HD_INLINE real ht_slope(int lim, int j, int m, real um, real u, real up)
 
 /* The values of cell i that the reconstruction reads three times (for the cell itself and
  * for both neighbours): its pressure (one square root) and its ECMO fraction c = C / A (one
- * division). A pass of its own, before ht_reconstruct_cell, so that each is computed once. */
+ * division), computed once per stage: for stage 0 in the step's first pass
+ * (ht_prep_rate_cell), for stage 1 right after stage 0 updates the cell (and again for the
+ * cells the ECMO source then changes: heart_stage.h). */
 HT_HD_INLINE void ht_prep_cell_s(const ht_net *n, const ht_state *U, ht_work *w, int i, real sA)
 {
     w->cp[i] = ht_cell_pressure_s(n, i, sA);

@@ -71,7 +71,7 @@ static void test_conservation(void)
     double T = nw.heart_par[0].T, tot0 = ht_solver_total_volume(&s, 0), v0 = ht_solver_volume(&s, 0);
     const int per = 40, beats = 20;
     double drift = 0, cmin = 1, cmax = 0, croot = 0, ve = 0, vd = 0, ve_last = 0;
-    long shut = 0, shut_bad = 0;
+    long shut = 0, shut_bad = 0, prep_bad = 0, prep_steps = 0;
     double dx = n->vessel_dx[n->cell_vessel[tip]];
     for (int k = 1; k <= beats * per; ++k) {
         double t = k == beats * per ? beats * T : k * (T / per);
@@ -83,6 +83,13 @@ static void test_conservation(void)
                 clk->t_stop = t;
                 clk->dt = ht_cpu_dt(n, &s.U, clk, 0);
                 CHECK(ht_cpu_step(n, &s.U, &s.w, clk, 0) == 0, "step");
+                /* stage 1 read prep values made before the ECMO source changed the tip
+                 * cell, then refreshed (step.h, heart_stage.h): they must be exactly
+                 * those of the stage-1 input U1 in every cell */
+                for (int i = 0; i < mc; ++i)
+                    prep_bad += s.w.cp[i] != ht_cell_pressure(n, &s.w.U1, i) ||
+                                s.w.cc[i] != s.w.U1.C[i] / s.w.U1.A[i];
+                ++prep_steps;
                 if (clk->t >= t) clk->t = t;
                 double dt = clk->t - t0;
                 /* the flux through the tip cell's right face (FA = mass flux, FC = A c u) of stage 1
@@ -134,6 +141,8 @@ static void test_conservation(void)
     CHECK(croot < 1e-6, "ECMO blood at the root: %.3e", croot);
     CHECK(fabs(ve / vd - ve_last / vd) < 0.05 * (ve_last / vd), "downstream c %.4f vs ECMO share %.4f", ve / vd,
           ve_last / vd);
+    CHECK(prep_steps > 0 && prep_bad == 0, "stage-1 prep values: %ld cell-steps of %ld steps differ from U1's",
+          prep_bad, prep_steps);
     CHECK(shut > 0 && shut_bad == 0, "valve shut: %ld samples, %ld with root + bronchial flow != Impella flow", shut, shut_bad);
     CHECK(s.w.d_qimp[0] > 0.5 * HT_LPM, "the Impella pumps %.3f L/min", s.w.d_qimp[0] / HT_LPM);
     ht_solver_free(&s);

@@ -1,4 +1,5 @@
 #include "step_cpu.h"
+#include <limits.h>
 #include "../step.h"
 #include "../boundary.h"
 #include "../heart_stage.h"
@@ -38,11 +39,28 @@ static void record_fail(ht_clock *clk, int code, int index, real t)
     }
 }
 
-/* The serial middle of a stage: inlets, outlets, junctions, the heart. Boundaries are few
- * and cheap, and run in order so that failures are recorded in order. Closed loop
- * (heart_stage.h): the heart's stage begins before the inlets (its failure is recorded at the
- * root inlet's cell) and ends after the outlets and junctions. */
-static void boundaries(const ht_net *n, ht_work *w, ht_clock *clk, int m, int s, real t, real dt)
+/* Outlets and junctions of member m as one list: entry e < m_outlets is outlet
+ * m * m_outlets + e, the rest junctions in order. Each writes only its own faces and its own
+ * outlet arrays, so the entries may run on different threads. Returns 0 or a key
+ * e * HT_KEY_CODES + code, so that the smallest key is the first failure in list order. */
+#define HT_KEY_CODES 16
+static int outlet_or_junction(const ht_net *n, ht_work *w, int m, int e, int s, real t, real dt)
+{
+    int code = e < n->m_outlets ? ht_outlet_apply(n, w, m * n->m_outlets + e, t, dt, s, 0.5 * dt)
+                                : ht_junction_apply(n, w, m * n->m_junctions + e - n->m_outlets);
+    return code ? e * HT_KEY_CODES + code : 0;
+}
+
+/* The cell at which a failure of list entry e is recorded. */
+static int entry_cell(const ht_net *n, int m, int e)
+{
+    if (e < n->m_outlets) return n->outlets[m * n->m_outlets + e].cell;
+    return n->jend_cell[n->junc_off[m * n->m_junctions + e - n->m_outlets]];
+}
+
+/* Closed loop (heart_stage.h): the heart's stage begins before the inlets (its failure is
+ * recorded at the root inlet's cell) and ends after the outlets and junctions. */
+static void heart_and_inlets(const ht_net *n, ht_work *w, ht_clock *clk, int m, real t, real dt)
 {
     real wdt = 0.5 * dt;
     if (n->heart) {
@@ -54,47 +72,53 @@ static void boundaries(const ht_net *n, ht_work *w, ht_clock *clk, int m, int s,
                                                     : ht_inlet_apply(n, w, k, t, wdt);
         if (code) record_fail(clk, code, n->inlets[k].cell, t);
     }
-    for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
-        int code = ht_outlet_apply(n, w, k, t, dt, s, wdt);
-        if (code) record_fail(clk, code, n->outlets[k].cell, t);
-    }
-    for (int j = m * n->m_junctions; j < (m + 1) * n->m_junctions; ++j) {
-        int code = ht_junction_apply(n, w, j);
-        if (code) record_fail(clk, code, n->jend_cell[n->junc_off[j]], t);
-    }
-    if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
 }
 
 /* One RK stage. A single parallel region (for a lone member with enough cells), with the
- * loops as worksharing loops: a barrier between two loops costs far less than the fork and
- * join of a region per loop, which at a few microseconds per loop was a tenth of the step.
+ * loops as worksharing loops and barriers between them rather than a region per loop.
  * Static schedules give each thread the same cells in every loop, so a thread finds its
  * own cells' values in its cache. The interior fluxes need only the reconstruction, so
- * they run before the boundaries (which write the boundary faces only). Stage 0's prep
- * pass was done with the step's CFL rates (ht_cpu_step). */
+ * they run before the boundaries (which write the boundary faces only). Outlets and
+ * junctions (Newton solves, the one serial part that grew with the network) are spread over
+ * the threads; failures are still recorded as a serial loop would: inlets (and the heart),
+ * then outlets, then junctions, first one wins. The prep values the reconstruction reads
+ * come, for stage 0, from the step's first pass (step_begin) and, for stage 1, from stage
+ * 0's update loop. */
 static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
                  ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b)
 {
     int lo = m * n->m_cells, hi = lo + n->m_cells;
     int bad_cell = hi, bad_code = HT_OK;
+    int n_oj = n->m_outlets + n->m_junctions, first_key = INT_MAX;
 #pragma omp parallel if (split_cells(n))
     {
-        if (s == 1) {
-#pragma omp for schedule(static)
-            for (int i = lo; i < hi; ++i) ht_prep_cell(n, in, w, i);
-        }
 #pragma omp for schedule(static)
         for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
 #pragma omp for schedule(static) nowait
         for (int i = lo; i < hi; ++i)
             if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
-        /* the single's closing barrier also waits for every thread's fluxes */
+        /* the outlets read the heart's stage input (p_sv): begin first; the single's
+         * closing barrier also waits for every thread's fluxes */
 #pragma omp single
-        boundaries(n, w, clk, m, s, t, dt);
+        heart_and_inlets(n, w, clk, m, t, dt);
+#pragma omp for schedule(dynamic, 2) reduction(min : first_key)
+        for (int e = 0; e < n_oj; ++e) {
+            int key = outlet_or_junction(n, w, m, e, s, t, dt);
+            if (key && key < first_key) first_key = key;
+        }
+#pragma omp single
+        {
+            if (first_key != INT_MAX)
+                record_fail(clk, first_key % HT_KEY_CODES, entry_cell(n, m, first_key / HT_KEY_CODES), t);
+            if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
+        }
         if (!clk->fail) {
 #pragma omp for schedule(static)
             for (int i = lo; i < hi; ++i) {
                 int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
+                /* stage 1's prep, while the new cell is at hand (the ECMO source redoes its
+                 * cells'; stage 0's prep is the step's first pass) */
+                if (s == 0) ht_prep_cell(n, out, w, i);
                 if (code) {
 #pragma omp critical(ht_fail)
                     if (i < bad_cell) {
@@ -107,7 +131,10 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     }
     if (clk->fail) return clk->fail;
     if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
-    if (!clk->fail && n->dev && n->dev[m].ecmo) ht_ecmo_source_apply(n, out, w, m, dt, b);
+    if (!clk->fail && n->dev && n->dev[m].ecmo) {
+        ht_ecmo_source_apply(n, out, w, m, dt, b);
+        if (s == 0) ht_ecmo_source_prep(n, out, w, m);
+    }
     return clk->fail;
 }
 

@@ -268,14 +268,6 @@ __global__ void k_dt(ht_net n, ht_state U, ht_work w, ht_dmember *mem)
     }
 }
 
-/* Pressure and ECMO fraction of every cell of state `in` (read by the reconstruction). */
-__global__ void k_prep(ht_net n, ht_state in, ht_work w, const ht_dmember *mem)
-{
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n.n_cells || member_done(&mem[i / n.m_cells])) return;
-    ht_prep_cell(&n, &in, &w, i);
-}
-
 /* Reconstruction of every cell from state `in`. */
 __global__ void k_reconstruct(ht_net n, ht_state in, ht_work w, const ht_dmember *mem)
 {
@@ -368,6 +360,8 @@ __global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_
     real dt = mb->clk.dt;
     real a = stage == 0 ? 0 : 0.5, b = stage == 0 ? 1 : 0.5;
     int code = ht_update_cell(&n, &in, &base, &out, &w, i, dt, a, b, stage == 1);
+    /* stage 1's prep pass (stage 0's was k_dt's), as step_cpu.c's update loop */
+    if (stage == 0) ht_prep_cell(&n, &out, &w, i);
     if (code) atomicMin(&mb->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
 }
 
@@ -382,6 +376,7 @@ __global__ void k_ecmo_source(ht_net n, ht_state out, ht_work w, const ht_dmembe
     if (!n.dev || !n.dev[m].ecmo) return;
     real b = stage == 0 ? 1 : 0.5;
     ht_ecmo_source_apply(&n, &out, &w, m, mb->clk.dt, b);
+    if (stage == 0) ht_ecmo_source_prep(&n, &out, &w, m);
 }
 
 /* Viscoelastic wall: the backward-Euler viscous step of every vessel on the final state,
@@ -480,11 +475,6 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
         ht_state in = s == 0 ? U : U1;
         ht_state base = s == 0 ? U : U0;
         ht_state out = s == 0 ? U1 : U;
-        if (s == 1) {
-            /* stage 0's prep pass was k_dt's */
-            k_prep<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
-            CU_LAUNCH(k_prep);
-        }
         k_reconstruct<<<ncb, HT_CUDA_BS, 0, st>>>(n, in, g->w, mem);
         CU_LAUNCH(k_reconstruct);
         if (n.heart) {
