@@ -101,7 +101,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
          * closing barrier also waits for every thread's fluxes */
 #pragma omp single
         heart_and_inlets(n, w, clk, m, t, dt);
-#pragma omp for schedule(dynamic, 2) reduction(min : first_key)
+#pragma omp for schedule(static, 1) reduction(min : first_key)
         for (int e = 0; e < n_oj; ++e) {
             int key = outlet_or_junction(n, w, m, e, s, t, dt);
             if (key && key < first_key) first_key = key;
