@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call, run on a GPU machine from the repository root with the
 # bundle/ made by scripts/gpu-bundle.sh: the gpu-labelled tests, CPU/CUDA parity on every
-# benchmark case, compute-sanitizer on one short run, and timings. Results go to $OUT
-# (default out/gpu) and a short table is printed last.
+# benchmark case, compute-sanitizer on one short run, timings, restarts, periodic stops and
+# `hemotree bench` against the speed targets. Results go to $OUT (default out/gpu) and a
+# short table is printed last.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/gpu}
@@ -98,6 +99,40 @@ for k in 0 1 2; do
   det="$det m$k: $res"
 done
 row "periodic stop, cuda launch" "$ok" "$det"
+
+# 7. `hemotree bench` against the speed targets: single members of every standard network
+#    (ADAN56 <= 20 ms of wall time per cycle), ADAN56 ensembles (1024 members >= 500
+#    member-cycles/s), the CPU backend on all cores; the JSON files are the record for
+#    docs/performance.md
+"$B/hemotree" bench --backend cuda --cycles "${HT_BENCH_CYCLES:-2}" --json > "$OUT/bench_cuda.json" 2> "$OUT/bench_cuda.log"
+row "bench cuda (single members)" "rc=$?" "$OUT/bench_cuda.json"
+"$B/hemotree" bench --backend cuda --cycles 1 --networks adan56 --members "${HT_BENCH_MEMBERS:-1,32,256,1024}" \
+  --json > "$OUT/bench_members.json" 2> "$OUT/bench_members.log"
+row "bench cuda (ADAN56 ensembles)" "rc=$?" "$OUT/bench_members.json"
+"$B/hemotree" bench --backend cpu --cycles 1 --networks adan56,37 --json > "$OUT/bench_cpu.json" 2> "$OUT/bench_cpu.log"
+row "bench cpu ($(nproc) threads)" "rc=$?" "$OUT/bench_cpu.json"
+while IFS= read -r line; do row "${line%%|*}" "${line#*|}" ""; done < <($PY - "$OUT" <<'PYEOF'
+import json, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        with open(out + "/" + name) as f:
+            return json.load(f)["networks"]
+    except (OSError, ValueError, KeyError):
+        return []
+for r in load("bench_cuda.json"):
+    ms = 1e3 / r["cycles_per_s"]
+    tgt = " (target <= 20)" if r["network"].startswith("ADAN56") else ""
+    print("%s cuda: %.1f ms/cycle%s|%s" % (r["network"][:18], ms, tgt,
+          ("pass" if ms <= 20 else "MISS") if tgt else "info"))
+for r in load("bench_members.json"):
+    tgt = r["members"] == 1024
+    print("ADAN56 x%d: %.1f member-cyc/s%s|%s" % (r["members"], r["member_cycles_per_s"],
+          " (>= 500)" if tgt else "", ("pass" if r["member_cycles_per_s"] >= 500 else "MISS") if tgt else "info"))
+for r in load("bench_cpu.json"):
+    print("%s cpu: %.3g cell upd/s|info" % (r["network"][:18], r["cell_updates_per_s"]))
+PYEOF
+)
 
 echo
 echo "==== GPU check summary ===="
