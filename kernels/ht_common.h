@@ -1,6 +1,6 @@
 /* Shared by every numerical header: the host C compiler and nvcc both read this.
  * HT_HD marks a function that must be callable from host and device code, so each
- * piece of arithmetic exists once and both backends call it (DESIGN.md section 3). */
+ * piece of arithmetic exists once and both backends call it (docs/architecture.md). */
 #ifndef HT_COMMON_H
 #define HT_COMMON_H
 

@@ -19,9 +19,14 @@
 #include "flux.h"
 
 /* Pressure of cell i from sA = sqrt(A) (the _s form: for callers that have the root). */
+HT_HD_INLINE real ht_cell_pressure_sv(const ht_net *n, int i, real sA, real p0)
+{
+    return ht_pressure_s(sA, n->sqrtA0[i], n->K[i], p0);
+}
+
 HT_HD_INLINE real ht_cell_pressure_s(const ht_net *n, int i, real sA)
 {
-    return ht_pressure_s(sA, n->sqrtA0[i], n->K[i], n->vessel_p0[n->cell_vessel[i]]);
+    return ht_cell_pressure_sv(n, i, sA, n->vessel_p0[n->cell_vessel[i]]);
 }
 
 HT_HD real ht_cell_pressure(const ht_net *n, const ht_state *U, int i)
@@ -30,11 +35,16 @@ HT_HD real ht_cell_pressure(const ht_net *n, const ht_state *U, int i)
 }
 
 /* Largest characteristic speed over dx in cell i (1/s), from sA = sqrt(A). */
-HT_HD_INLINE real ht_cell_rate_s(const ht_net *n, const ht_state *U, int i, real sA)
+HT_HD_INLINE real ht_cell_rate_sv(const ht_net *n, const ht_state *U, int i, real sA, real rdx)
 {
     real lm, lp;
     ht_eigen_uc(U->Q[i] / U->A[i], ht_wave_speed_r(sA, n->K[i], n->inv2rho), n->alpha, &lm, &lp);
-    return ht_max(fabs(lm), fabs(lp)) * n->vessel_rdx[n->cell_vessel[i]];
+    return ht_max(fabs(lm), fabs(lp)) * rdx;
+}
+
+HT_HD_INLINE real ht_cell_rate_s(const ht_net *n, const ht_state *U, int i, real sA)
+{
+    return ht_cell_rate_sv(n, U, i, sA, n->vessel_rdx[n->cell_vessel[i]]);
 }
 
 HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
@@ -46,12 +56,17 @@ HT_HD real ht_cell_rate(const ht_net *n, const ht_state *U, int i)
  * at a vessel end the one-sided difference to the single neighbour keeps the boundary
  * input second-order accurate (a zero slope there would make the whole solution
  * first-order, since boundary errors travel inward). */
+HT_HD_INLINE real ht_slope_inner(int lim, real um, real u, real up)
+{
+    return ht_limit(lim, u - um, up - u);
+}
+
 HT_HD_INLINE real ht_slope(int lim, int j, int m, real um, real u, real up)
 {
     if (m < 2) return 0;
     if (j == 0) return up - u;
     if (j == m - 1) return u - um;
-    return ht_limit(lim, u - um, up - u);
+    return ht_slope_inner(lim, um, u, up);
 }
 
 /* The values of cell i that the reconstruction reads three times (for the cell itself and
@@ -59,40 +74,54 @@ HT_HD_INLINE real ht_slope(int lim, int j, int m, real um, real u, real up)
  * division), computed once per stage: for stage 0 in the step's first pass
  * (ht_prep_rate_cell), for stage 1 right after stage 0 updates the cell (and again for the
  * cells the ECMO source then changes: heart_stage.h). */
-HT_HD_INLINE void ht_prep_cell_s(const ht_net *n, const ht_state *U, ht_work *w, int i, real sA)
+HT_HD_INLINE void ht_prep_c(const ht_state *U, ht_work *w, int i)
 {
-    w->cp[i] = ht_cell_pressure_s(n, i, sA);
-    if (n->tracer) w->cc[i] = U->C[i] / U->A[i];
+    w->cc[i] = U->C[i] / U->A[i];
+}
+
+/* The pressure half, with the vessel's p0 given (kernels/cpu's loops over a vessel). */
+HT_HD_INLINE void ht_prep_p(const ht_net *n, const ht_state *U, ht_work *w, int i, real p0)
+{
+    w->cp[i] = ht_cell_pressure_sv(n, i, sqrt(U->A[i]), p0);
 }
 
 HT_HD_INLINE void ht_prep_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
 {
-    ht_prep_cell_s(n, U, w, i, sqrt(U->A[i]));
+    ht_prep_p(n, U, w, i, n->vessel_p0[n->cell_vessel[i]]);
+    if (n->tracer) ht_prep_c(U, w, i);
+}
+
+/* The pressure half and the CFL rate, sharing the square root, with the vessel's p0 and
+ * 1 / dx given. */
+HT_HD_INLINE real ht_prep_p_rate(const ht_net *n, const ht_state *U, ht_work *w, int i, real p0,
+                                 real rdx)
+{
+    real sA = sqrt(U->A[i]);
+    w->cp[i] = ht_cell_pressure_sv(n, i, sA, p0);
+    return ht_cell_rate_sv(n, U, i, sA, rdx);
 }
 
 /* The first pass of a step: the cell's CFL rate (its maximum over the cells sets dt) and
  * the first stage's ht_prep_cell, of the same state and sharing its square root. */
 HT_HD_INLINE real ht_prep_rate_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
 {
-    real sA = sqrt(U->A[i]);
-    ht_prep_cell_s(n, U, w, i, sA);
-    return ht_cell_rate_s(n, U, i, sA);
+    int v = n->cell_vessel[i];
+    real r = ht_prep_p_rate(n, U, w, i, n->vessel_p0[v], n->vessel_rdx[v]);
+    if (n->tracer) ht_prep_c(U, w, i);
+    return r;
 }
 
-HT_HD_INLINE void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+/* The reconstruction of cell i from its limited slopes of p and Q (times dx): the face
+ * values of A (through the inverse tube law, with their square roots) and of Q. */
+HT_HD_INLINE void ht_reconstruct_pq(const ht_net *n, const ht_state *U, ht_work *w, int i,
+                                    real p0, real sp, real sq)
 {
-    int v = n->cell_vessel[i];
-    int first = n->vessel_first[v], m = n->vessel_n[v], j = i - first;
-    int im = j > 0 ? i - 1 : i, ip = j < m - 1 ? i + 1 : i;
-    real p0 = n->vessel_p0[v], s0 = n->sqrtA0[i], rK = n->invK[i];
-    real p = w->cp[i];
-    real sp = ht_slope(n->limiter, j, m, w->cp[im], p, w->cp[ip]);
-    real sq = ht_slope(n->limiter, j, m, U->Q[im], U->Q[i], U->Q[ip]);
+    real s0 = n->sqrtA0[i], rK = n->invK[i], p = w->cp[i], A = U->A[i];
     real am = ht_sqrtA_from_p_r(p - 0.5 * sp, s0, rK, p0);
     real ap = ht_sqrtA_from_p_r(p + 0.5 * sp, s0, rK, p0);
     if (!(am > 0 && ap > 0)) {
         /* a face would collapse: first order in this cell */
-        am = ap = sqrt(U->A[i]);
+        am = ap = sqrt(A);
     }
     /* the square roots go on to the flux, which would otherwise take them again:
      * sqrt(s * s) == s exactly in IEEE arithmetic (s > 0, no overflow) */
@@ -102,13 +131,44 @@ HT_HD_INLINE void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_wor
     w->fA_p[i] = ap * ap;
     w->fQ_m[i] = U->Q[i] - 0.5 * sq;
     w->fQ_p[i] = U->Q[i] + 0.5 * sq;
+}
+
+/* The face values of the ECMO fraction of cell i from its limited slope sc. */
+HT_HD_INLINE void ht_reconstruct_c(ht_work *w, int i, real sc)
+{
+    real c = w->cc[i];
+    w->fc_m[i] = c - 0.5 * sc;
+    w->fc_p[i] = c + 0.5 * sc;
+}
+
+/* Cell i with both neighbours in its vessel: ht_reconstruct_cell without the vessel-end
+ * cases, for a loop over a vessel's inner cells (kernels/cpu vectorises it). */
+HT_HD_INLINE void ht_reconstruct_inner_pq(const ht_net *n, const ht_state *U, ht_work *w, int i,
+                                          real p0, int lim)
+{
+    real sp = ht_slope_inner(lim, w->cp[i - 1], w->cp[i], w->cp[i + 1]);
+    real sq = ht_slope_inner(lim, U->Q[i - 1], U->Q[i], U->Q[i + 1]);
+    ht_reconstruct_pq(n, U, w, i, p0, sp, sq);
+}
+
+HT_HD_INLINE void ht_reconstruct_inner_c(ht_work *w, int i, int lim)
+{
+    ht_reconstruct_c(w, i, ht_slope_inner(lim, w->cc[i - 1], w->cc[i], w->cc[i + 1]));
+}
+
+/* Any cell: the one-sided slopes at the vessel ends, the tracer's first order there. */
+HT_HD_INLINE void ht_reconstruct_cell(const ht_net *n, const ht_state *U, ht_work *w, int i)
+{
+    int v = n->cell_vessel[i];
+    int first = n->vessel_first[v], m = n->vessel_n[v], j = i - first;
+    int im = j > 0 ? i - 1 : i, ip = j < m - 1 ? i + 1 : i;
+    real sp = ht_slope(n->limiter, j, m, w->cp[im], w->cp[i], w->cp[ip]);
+    real sq = ht_slope(n->limiter, j, m, U->Q[im], U->Q[i], U->Q[ip]);
+    ht_reconstruct_pq(n, U, w, i, n->vessel_p0[v], sp, sq);
     if (n->tracer) {
-        real c = w->cc[i];
-        real sc = 0;
         /* no one-sided slope at vessel ends: boundedness of c matters more than its order */
-        if (j > 0 && j < m - 1) sc = ht_limit(n->tracer_limiter, c - w->cc[im], w->cc[ip] - c);
-        w->fc_m[i] = c - 0.5 * sc;
-        w->fc_p[i] = c + 0.5 * sc;
+        if (j > 0 && j < m - 1) ht_reconstruct_inner_c(w, i, n->tracer_limiter);
+        else ht_reconstruct_c(w, i, 0);
     } else {
         w->fc_m[i] = w->fc_p[i] = 0;
     }
@@ -127,10 +187,11 @@ HT_HD_INLINE ht_face_in ht_face_value(const ht_net *n, const ht_work *w, int i, 
     return f;
 }
 
-/* Interior face f between cells i (left) and i + 1 (right). */
-HT_HD_INLINE void ht_interior_flux(const ht_net *n, ht_work *w, int i)
+/* Interior face between cells i (left) and i + 1 (right) of vessel v: face i + v + 1.
+ * Branch-free, so that the CPU's loop over one vessel's faces vectorises (kernels/cpu);
+ * without a tracer the face values of c are 0 and so is FC, which nothing then reads. */
+HT_HD_INLINE void ht_interior_flux_v(const ht_net *n, ht_work *w, int i, int v)
 {
-    int v = n->cell_vessel[i];
     int f = i + v + 1;
     ht_blood b;
     b.alpha = n->alpha;
@@ -138,10 +199,16 @@ HT_HD_INLINE void ht_interior_flux(const ht_net *n, ht_work *w, int i)
     b.inv3rho = n->inv3rho;
     ht_face_flux F = ht_flux_hr(ht_face_value(n, w, i, 1), ht_face_value(n, w, i + 1, 0),
                                 n->vessel_p0[v], b);
+    real cL = w->fc_p[i], cR = w->fc_m[i + 1];
     w->FA[f] = F.fa;
     w->FQl[f] = F.fq_left;
     w->FQr[f] = F.fq_right;
-    w->FC[f] = n->tracer ? ht_tracer_flux(F.fa, w->fc_p[i], w->fc_m[i + 1]) : 0;
+    w->FC[f] = ht_tracer_flux(F.fa, cL, cR);
+}
+
+HT_HD_INLINE void ht_interior_flux(const ht_net *n, ht_work *w, int i)
+{
+    ht_interior_flux_v(n, w, i, n->cell_vessel[i]);
 }
 
 /* Is cell i the last of its vessel (its right face is a boundary face)? */
@@ -163,13 +230,12 @@ HT_HD real ht_dt_from_rate(real cfl, real rate, const ht_clock *clk)
 
 /* One RK stage for cell i: out = a * base + b * (in + dt L(in)).
  * Stage 0: a = 0, b = 1; stage 1: a = b = 1/2 (SSP-RK2, Shu & Osher). Friction is part of
- * L, so the source is second-order in time too. Returns HT_OK or a failure code; when
- * check_cfl is set the new state is also checked against the step just taken. */
-HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,
-                         ht_state *out, const ht_work *w, int i, real dt, real a, real b,
-                         int check_cfl)
+ * L, so the source is second-order in time too. In three parts (A and Q, the tracer, the
+ * check of the new state), which kernels/cpu runs as separate vectorised loops. */
+HT_HD_INLINE void ht_update_aq(const ht_net *n, const ht_state *in, const ht_state *base,
+                               ht_state *out, const ht_work *w, int i, int v, real dt, real a,
+                               real b)
 {
-    int v = n->cell_vessel[i];
     int lf = i + v, rf = lf + 1;
     real rdx = n->vessel_rdx[v];
     real A = in->A[i], Q = in->Q[i];
@@ -182,16 +248,41 @@ HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_st
     }
     out->A[i] = An;
     out->Q[i] = Qn;
-    if (n->tracer) {
-        real dC = -(w->FC[rf] - w->FC[lf]) * rdx;
-        real Cn = b * (in->C[i] + dt * dC);
-        if (a != 0) Cn += a * base->C[i];
-        out->C[i] = Cn;
-    }
-    if (!isfinite(An) || !isfinite(Qn)) return HT_FAIL_NONFINITE;
-    if (!(An > 0)) return HT_FAIL_AREA;
-    if (check_cfl && ht_cell_rate(n, out, i) * dt > 1) return HT_FAIL_CFL;
-    return HT_OK;
+}
+
+HT_HD_INLINE void ht_update_c(const ht_net *n, const ht_state *in, const ht_state *base,
+                              ht_state *out, const ht_work *w, int i, int v, real dt, real a,
+                              real b)
+{
+    int lf = i + v, rf = lf + 1;
+    real dC = -(w->FC[rf] - w->FC[lf]) * n->vessel_rdx[v];
+    real Cn = b * (in->C[i] + dt * dC);
+    if (a != 0) Cn += a * base->C[i];
+    out->C[i] = Cn;
+}
+
+/* HT_OK or a failure code for the new state of cell i; with check_cfl also against the
+ * step just taken. */
+HT_HD_INLINE int ht_check_cell(const ht_net *n, const ht_state *out, int i, real dt, int check_cfl)
+{
+    real An = out->A[i], Qn = out->Q[i];
+    /* selections, not early returns, so that a loop of cells vectorises; the first test
+     * that fails names the code, as a chain of returns would (a NaN rate fails no test) */
+    int code = HT_OK;
+    if (check_cfl) code = ht_cell_rate(n, out, i) * dt > 1 ? HT_FAIL_CFL : code;
+    code = An > 0 ? code : HT_FAIL_AREA;
+    code = isfinite(An) && isfinite(Qn) ? code : HT_FAIL_NONFINITE;
+    return code;
+}
+
+HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,
+                         ht_state *out, const ht_work *w, int i, real dt, real a, real b,
+                         int check_cfl)
+{
+    int v = n->cell_vessel[i];
+    ht_update_aq(n, in, base, out, w, i, v, dt, a, b);
+    if (n->tracer) ht_update_c(n, in, base, out, w, i, v, dt, a, b);
+    return ht_check_cell(n, out, i, dt, check_cfl);
 }
 
 /* Probe k: pressure, flow and area interpolated between two cell centres. */

@@ -21,15 +21,7 @@ int main(void)
     for (int v = 0; v < 6; ++v) c.vessels[v].p_ref = 1e4;
     c.p_init = 1e4;
     double amp[2] = {6e-5, 3e-5}, ph[2] = {0, -1.2};
-    c.inlets[0].vessel = 0;
-    c.inlets[0].wave.kind = HT_WAVE_FOURIER;
-    c.inlets[0].wave.period = 0.8;
-    c.inlets[0].wave.mean = 4e-5;
-    c.inlets[0].wave.n_harm = 2;
-    c.inlets[0].wave.amp = amp;
-    c.inlets[0].wave.phase = ph;
-    c.inlets[0].wave.scale = 1;
-    c.inlets[0].tracer = 1;
+    tu_fourier_inlet(&c, 0, 2, amp, ph);
     int ov[4] = {1, 3, 4, 5};
     for (int k = 0; k < 4; ++k) {
         c.outlets[k].vessel = ov[k];

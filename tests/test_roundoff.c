@@ -29,15 +29,8 @@ static int run(double scale, double *A, double *Q, double *C, int *nc)
     for (int v = 0; v < 3; ++v) c.vessels[v].p_ref = 1e4;
     c.p_init = 1e4;
     double amp[3] = {6e-5, 3e-5, 1e-5}, ph[3] = {0, -1.2, 0.4};
-    c.inlets[0].vessel = 0;
-    c.inlets[0].wave.kind = HT_WAVE_FOURIER;
-    c.inlets[0].wave.period = 0.8;
-    c.inlets[0].wave.mean = 4e-5;
-    c.inlets[0].wave.n_harm = 3;
-    c.inlets[0].wave.amp = amp;
-    c.inlets[0].wave.phase = ph;
+    tu_fourier_inlet(&c, 0, 3, amp, ph);
     c.inlets[0].wave.scale = scale;
-    c.inlets[0].tracer = 1;
     c.outlets[0].vessel = 1;
     c.outlets[0].kind = HT_OUTLET_WINDKESSEL;
     c.outlets[0].R1 = 1e8;

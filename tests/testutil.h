@@ -100,6 +100,21 @@ static void tu_vessel(ht_case *c, int v, const char *name, int from, int to, dou
     snprintf(vs->file, sizeof vs->file, "(test)");
 }
 
+/* Inlet 0 on vessel v: a Fourier flow of period 0.8 s, mean 40 mL/s and the n harmonics
+ * amp (m^3/s) with phases ph (kept, not copied), carrying ECMO fraction 1. */
+static void tu_fourier_inlet(ht_case *c, int v, int n, double *amp, double *ph)
+{
+    c->inlets[0].vessel = v;
+    c->inlets[0].wave.kind = HT_WAVE_FOURIER;
+    c->inlets[0].wave.period = 0.8;
+    c->inlets[0].wave.mean = 4e-5;
+    c->inlets[0].wave.n_harm = n;
+    c->inlets[0].wave.amp = amp;
+    c->inlets[0].wave.phase = ph;
+    c->inlets[0].wave.scale = 1;
+    c->inlets[0].tracer = 1;
+}
+
 /* The small closed-loop test tree: a 10 cm parent and two 8 cm daughters, coarse cells,
  * MC limiter, reference and initial pressure p (Pa); two outlets and one probe allocated. */
 static ht_case tu_small_tree(double p)

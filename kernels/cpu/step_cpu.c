@@ -5,6 +5,7 @@
 #include "../heart_stage.h"
 #include "../junction.h"
 #include "../viscoelastic.h"
+#include "cell_loops.h"
 
 /* Below this many cells a parallel region costs more than the loop it splits (a fork/join
  * is microseconds; a cell update tens of nanoseconds). */
@@ -74,10 +75,10 @@ static void heart_and_inlets(const ht_net *n, ht_work *w, ht_clock *clk, int m, 
     }
 }
 
-/* One RK stage. A single parallel region (for a lone member with enough cells), with the
- * loops as worksharing loops and barriers between them rather than a region per loop.
- * Static schedules give each thread the same cells in every loop, so a thread finds its
- * own cells' values in its cache. The interior fluxes need only the reconstruction, so
+/* One RK stage. A single parallel region (for a lone member with enough cells), with
+ * barriers between the loops rather than a region per loop. Each thread takes the same
+ * share of the cells in every loop (cell_loops.c, vectorised), so it finds its own cells'
+ * values in its cache. The interior fluxes need only the reconstruction, so
  * they run before the boundaries (which write the boundary faces only). Outlets and
  * junctions (Newton solves, the one serial part that grew with the network) are spread over
  * the threads; failures are still recorded as a serial loop would: inlets (and the heart),
@@ -92,11 +93,12 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     int n_oj = n->m_outlets + n->m_junctions, first_key = INT_MAX;
 #pragma omp parallel if (split_cells(n))
     {
-#pragma omp for schedule(static)
-        for (int i = lo; i < hi; ++i) ht_reconstruct_cell(n, in, w, i);
-#pragma omp for schedule(static) nowait
-        for (int i = lo; i < hi; ++i)
-            if (!ht_is_last_cell(n, i)) ht_interior_flux(n, w, i);
+        int c0, c1;
+        ht_cpu_thread_cells(lo, hi, &c0, &c1);
+        ht_cpu_reconstruct_cells(n, in, w, c0, c1);
+        /* the fluxes read the neighbours' face values, which other threads write */
+#pragma omp barrier
+        ht_cpu_flux_cells(n, w, c0, c1);
         /* the outlets read the heart's stage input (p_sv): begin first; the single's
          * closing barrier also waits for every thread's fluxes */
 #pragma omp single
@@ -113,18 +115,13 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
             if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
         }
         if (!clk->fail) {
-#pragma omp for schedule(static)
-            for (int i = lo; i < hi; ++i) {
-                int code = ht_update_cell(n, in, base, out, w, i, dt, a, b, s == 1);
-                /* stage 1's prep, while the new cell is at hand (the ECMO source redoes its
-                 * cells'; stage 0's prep is the step's first pass) */
-                if (s == 0) ht_prep_cell(n, out, w, i);
-                if (code) {
+            int cell = hi;
+            int code = ht_cpu_update_cells(n, in, base, out, w, c0, c1, dt, a, b, s, &cell);
+            if (code) {
 #pragma omp critical(ht_fail)
-                    if (i < bad_cell) {
-                        bad_cell = i;
-                        bad_code = code;
-                    }
+                if (cell < bad_cell) {
+                    bad_cell = cell;
+                    bad_code = code;
                 }
             }
         }
@@ -144,12 +141,11 @@ static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m)
 {
     int lo = m * n->m_cells, hi = lo + n->m_cells;
     real rate = 0;
-#pragma omp parallel for reduction(max : rate) schedule(static) if (split_cells(n))
-    for (int i = lo; i < hi; ++i) {
-        w->U0.A[i] = U->A[i];
-        w->U0.Q[i] = U->Q[i];
-        w->U0.C[i] = U->C[i];
-        real r = ht_prep_rate_cell(n, U, w, i);
+#pragma omp parallel reduction(max : rate) if (split_cells(n))
+    {
+        int c0, c1;
+        ht_cpu_thread_cells(lo, hi, &c0, &c1);
+        real r = ht_cpu_begin_cells(n, U, w, c0, c1);
         if (r > rate) rate = r;
     }
     return rate;
@@ -158,12 +154,9 @@ static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m)
 int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
 {
     real t = clk->t;
-    real dt = ht_dt_from_rate(n->cfl, step_begin(n, U, w, m), clk);
-    clk->dt = dt;
-    if (!(dt > 0)) {
-        record_fail(clk, HT_FAIL_CFL, m * n->m_cells, t);
-        return clk->fail;
-    }
+    /* the 0D states at the step start (stage 1 starts from them again); before the CFL
+     * check, as the CUDA backend's first kernel does, so that a failed step leaves the
+     * same work arrays on both */
     for (int k = m * n->m_outlets; k < (m + 1) * n->m_outlets; ++k) {
         w->pc0[k] = w->pc[k];
         w->pcim0[k] = w->pcim[k];
@@ -172,6 +165,12 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
         w->hX0[m] = w->hX[m];
         w->h_plv_ref0[m] = w->h_plv_ref[m];
         ht_devices_step_start(n, w, m);
+    }
+    real dt = ht_dt_from_rate(n->cfl, step_begin(n, U, w, m), clk);
+    clk->dt = dt;
+    if (!(dt > 0)) {
+        record_fail(clk, HT_FAIL_CFL, m * n->m_cells, t);
+        return clk->fail;
     }
     if (stage(n, U, U, &w->U1, w, clk, m, 0, t, dt, 0, 1)) return clk->fail;
     if (stage(n, &w->U1, &w->U0, U, w, clk, m, 1, t + dt, dt, 0.5, 0.5)) return clk->fail;

@@ -1,0 +1,229 @@
+/* The CPU's loops over cells and faces, vessel by vessel, written so that the compiler
+ * vectorises them. Within a vessel the cells and faces are contiguous (face of cell i:
+ * i + v, i + v + 1) and the vessel's values (p0, 1/dx, friction) are loop constants; the
+ * per-cell functions of step.h and flux.h are branch-free where they run here, and the
+ * branches that remain (limiter kind, tracer, stage) are hoisted out of the loops, each
+ * case a loop of its own. So one division or square root instruction serves two (SSE2) or
+ * four (AVX2) cells, in the same IEEE operations as the scalar code: the results are bitwise
+ * those of one cell at a time (tests/test_kernels.c, the CUDA backend's parity test).
+ *
+ * CMakeLists.txt compiles this file with -fno-math-errno and -fno-trapping-math (a square
+ * root may then be one instruction, and both arms of a selection may be computed: neither
+ * changes a value) and -ffp-contract=off (no fused multiply-add, as everywhere). Where the
+ * compiler supports it, each loop is built twice, for AVX2 and for the baseline, and the
+ * program picks by the CPU it runs on. */
+#include "cell_loops.h"
+#include "../step.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(HT_NO_CPU_CLONES)
+#if __has_attribute(target_clones)
+#define HT_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef HT_CLONES
+#define HT_CLONES
+#endif
+
+#define HT_ALWAYS_INLINE static inline __attribute__((always_inline))
+
+void ht_cpu_thread_cells(int lo, int hi, int *a, int *b)
+{
+    int t = 0, nt = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nt = omp_get_num_threads();
+#endif
+    int q = (hi - lo) / nt, r = (hi - lo) % nt;
+    *a = lo + t * q + (t < r ? t : r);
+    *b = *a + q + (t < r);
+}
+
+/* The next run of cells [i, *stop) of one vessel *v within [i, b). */
+static int vessel_run(const ht_net *n, int i, int b, int *stop)
+{
+    int v = n->cell_vessel[i];
+    int end = n->vessel_first[v] + n->vessel_n[v];
+    *stop = end < b ? end : b;
+    return v;
+}
+
+/* ---- the step's first pass: U0 = U, CFL rates, stage 0's prep ---- */
+
+/* Each loop function works on local copies of the net, work and state structs: the arrays
+ * they point to are stored into, and through a pointer to the original struct the compiler
+ * would have to assume that a store may change a struct member (a per-vessel pointer, the
+ * blood density) and reload it for every cell. */
+#define HT_LOCAL(type, name, from) \
+    type name##_l = *(from);       \
+    type *name = &name##_l
+
+HT_CLONES real ht_cpu_begin_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b)
+{
+    HT_LOCAL(const ht_net, n, n_);
+    HT_LOCAL(const ht_state, U, U_);
+    HT_LOCAL(ht_work, w, w_);
+    real rate = 0;
+#pragma omp simd
+    for (int i = a; i < b; ++i) {
+        w->U0.A[i] = U->A[i];
+        w->U0.Q[i] = U->Q[i];
+        w->U0.C[i] = U->C[i];
+    }
+    for (int i = a, stop; i < b; i = stop) {
+        int v = vessel_run(n, i, b, &stop);
+        real p0 = n->vessel_p0[v], rdx = n->vessel_rdx[v];
+        /* the maximum skips NaN rates (`r > rate` is false), as the CUDA reduction does */
+#pragma omp simd reduction(max : rate)
+        for (int k = i; k < stop; ++k) {
+            real r = ht_prep_p_rate(n, U, w, k, p0, rdx);
+            rate = r > rate ? r : rate;
+        }
+    }
+    if (n->tracer) {
+#pragma omp simd
+        for (int i = a; i < b; ++i) ht_prep_c(U, w, i);
+    }
+    return rate;
+}
+
+/* ---- reconstruction ---- */
+
+HT_ALWAYS_INLINE void inner_pq(const ht_net *n, const ht_state *U, ht_work *w, int lo, int hi,
+                               real p0, int lim)
+{
+#pragma omp simd
+    for (int k = lo; k < hi; ++k) ht_reconstruct_inner_pq(n, U, w, k, p0, lim);
+}
+
+HT_ALWAYS_INLINE void inner_c(ht_work *w, int lo, int hi, int lim)
+{
+#pragma omp simd
+    for (int k = lo; k < hi; ++k) ht_reconstruct_inner_c(w, k, lim);
+}
+
+/* One case per limiter: with the kind a constant, ht_limit's switch folds away. */
+static void inner_cells(const ht_net *n, const ht_state *U, ht_work *w, int lo, int hi, real p0)
+{
+    switch (n->limiter) {
+    case HT_LIM_MC: inner_pq(n, U, w, lo, hi, p0, HT_LIM_MC); break;
+    case HT_LIM_SUPERBEE: inner_pq(n, U, w, lo, hi, p0, HT_LIM_SUPERBEE); break;
+    case HT_LIM_NONE: inner_pq(n, U, w, lo, hi, p0, HT_LIM_NONE); break;
+    default: inner_pq(n, U, w, lo, hi, p0, HT_LIM_MINMOD); break;
+    }
+    if (!n->tracer) {
+#pragma omp simd
+        for (int k = lo; k < hi; ++k) w->fc_m[k] = w->fc_p[k] = 0;
+        return;
+    }
+    switch (n->tracer_limiter) {
+    case HT_LIM_MC: inner_c(w, lo, hi, HT_LIM_MC); break;
+    case HT_LIM_SUPERBEE: inner_c(w, lo, hi, HT_LIM_SUPERBEE); break;
+    case HT_LIM_NONE: inner_c(w, lo, hi, HT_LIM_NONE); break;
+    default: inner_c(w, lo, hi, HT_LIM_MINMOD); break;
+    }
+}
+
+/* A vessel's end cells take ht_reconstruct_cell (one-sided slopes), its inner cells the
+ * vectorised loop. */
+HT_CLONES void ht_cpu_reconstruct_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b)
+{
+    HT_LOCAL(const ht_net, n, n_);
+    HT_LOCAL(const ht_state, U, U_);
+    HT_LOCAL(ht_work, w, w_);
+    for (int i = a, stop; i < b; i = stop) {
+        int v = vessel_run(n, i, b, &stop);
+        int first = n->vessel_first[v], last = first + n->vessel_n[v] - 1;
+        int lo = i > first ? i : first + 1, hi = stop < last ? stop : last;
+        if (i == first) ht_reconstruct_cell(n, U, w, first);
+        if (lo < hi) inner_cells(n, U, w, lo, hi, n->vessel_p0[v]);
+        if (stop == last + 1 && last != first) ht_reconstruct_cell(n, U, w, last);
+    }
+}
+
+/* ---- interior fluxes ---- */
+
+/* The faces right of the cells [a, b) but a vessel's last (a boundary or junction face). */
+HT_CLONES void ht_cpu_flux_cells(const ht_net *n_, ht_work *w_, int a, int b)
+{
+    HT_LOCAL(const ht_net, n, n_);
+    HT_LOCAL(ht_work, w, w_);
+    for (int i = a, stop; i < b; i = stop) {
+        int v = vessel_run(n, i, b, &stop);
+        int last = n->vessel_first[v] + n->vessel_n[v] - 1;
+        int hi = stop < last ? stop : last;
+#pragma omp simd
+        for (int k = i; k < hi; ++k) ht_interior_flux_v(n, w, k, v);
+    }
+}
+
+/* ---- update ---- */
+
+HT_ALWAYS_INLINE void update_aq(const ht_net *n, const ht_state *in, const ht_state *base,
+                                ht_state *out, const ht_work *w, int lo, int hi, int v, real dt,
+                                real ca, real cb)
+{
+#pragma omp simd
+    for (int k = lo; k < hi; ++k) ht_update_aq(n, in, base, out, w, k, v, dt, ca, cb);
+}
+
+HT_ALWAYS_INLINE void update_c(const ht_net *n, const ht_state *in, const ht_state *base,
+                               ht_state *out, const ht_work *w, int lo, int hi, int v, real dt,
+                               real ca, real cb)
+{
+#pragma omp simd
+    for (int k = lo; k < hi; ++k) ht_update_c(n, in, base, out, w, k, v, dt, ca, cb);
+}
+
+HT_ALWAYS_INLINE int any_failure(const ht_net *n, const ht_state *out, int a, int b, real dt,
+                                 int check_cfl)
+{
+    int any = 0;
+#pragma omp simd reduction(| : any)
+    for (int i = a; i < b; ++i) any |= ht_check_cell(n, out, i, dt, check_cfl);
+    return any;
+}
+
+HT_CLONES int ht_cpu_update_cells(const ht_net *n_, const ht_state *in_, const ht_state *base_,
+                                  ht_state *out_, ht_work *w_, int a, int b, real dt, real ca,
+                                  real cb, int s, int *bad_cell)
+{
+    HT_LOCAL(const ht_net, n, n_);
+    HT_LOCAL(const ht_state, in, in_);
+    HT_LOCAL(const ht_state, base, base_);
+    HT_LOCAL(ht_state, out, out_);
+    HT_LOCAL(ht_work, w, w_);
+    for (int i = a, stop; i < b; i = stop) {
+        int v = vessel_run(n, i, b, &stop);
+        /* stage 0 (ca = 0) has no base term: a loop without it */
+        if (ca == 0) update_aq(n, in, base, out, w, i, stop, v, dt, 0, cb);
+        else update_aq(n, in, base, out, w, i, stop, v, dt, ca, cb);
+        if (n->tracer) {
+            if (ca == 0) update_c(n, in, base, out, w, i, stop, v, dt, 0, cb);
+            else update_c(n, in, base, out, w, i, stop, v, dt, ca, cb);
+        }
+        if (s == 0) {
+            /* stage 1's prep, while the new cells are at hand */
+            real p0 = n->vessel_p0[v];
+#pragma omp simd
+            for (int k = i; k < stop; ++k) ht_prep_p(n, out, w, k, p0);
+            if (n->tracer) {
+#pragma omp simd
+                for (int k = i; k < stop; ++k) ht_prep_c(out, w, k);
+            }
+        }
+    }
+    int any = s == 1 ? any_failure(n, out, a, b, dt, 1) : any_failure(n, out, a, b, dt, 0);
+    if (!any) return HT_OK;
+    /* a failure (rare): the first failing cell, as a loop of one cell at a time finds it */
+    for (int i = a; i < b; ++i) {
+        int code = ht_check_cell(n, out, i, dt, s == 1);
+        if (code) {
+            *bad_cell = i;
+            return code;
+        }
+    }
+    return HT_OK;
+}
