@@ -1,6 +1,6 @@
 /* CUDA backend: the step of kernels/cpu/step_cpu.c, run entirely on the device.
  *
- * Single source (DESIGN.md section 3): every kernel below is a thin __global__ wrapper around
+ * Single source (docs/architecture.md): every kernel below is a thin __global__ wrapper around
  * a function of kernels/step.h, boundary.h or junction.h; no arithmetic of the scheme is
  * written here. The only numbers computed in this file are the time-step bookkeeping that
  * the CPU path does in solver.c (advance_member): t += dt and landing on t_stop, mirrored
@@ -13,8 +13,10 @@
  * that reached t_stop or failed idles until the others are done. A single run is the
  * ensemble of one.
  *
- * One step is this fixed sequence of launches (the CPU's phase order, per RK stage:
- * reconstruct every cell; inlets, outlets, junctions; interior fluxes; update every cell):
+ * One step is this fixed sequence of launches (per RK stage the CPU's phases: reconstruct
+ * every cell; inlets, outlets, junctions; interior fluxes; update every cell; the CPU
+ * computes the interior fluxes before the boundaries, which is the same: the two write
+ * different faces and read only the reconstruction):
  *
  *   k_begin        U0 = U, pc0 = pc (pcim0 = pcim), hX0 = hX of every member still stepping
  *   k_dt           one block per member: max cell rate (exact, order-free) -> dt
@@ -851,7 +853,9 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     g->chunk[1] = HT_CHUNK_SMALL;
     for (int k = 0; k < 2; ++k)
         if (build_graph(g, g->chunk[k], &g->exec[k], err, len)) goto fail;
-    CU(cudaStreamSynchronize(g->stream));
+    /* the set-up copies and memsets above went to the legacy default stream, which the
+     * non-blocking g->stream does not wait for: the whole device, before the first replay */
+    CU(cudaDeviceSynchronize());
     *out = g;
     return 0;
 fail:
@@ -1109,7 +1113,9 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     free(g->hr);
     free(g->out);
     if (g->have_stream) cudaStreamDestroy(g->stream);
-    /* clear a sticky error left by a failed call, so the next create starts clean */
+    /* reset the last-error state a failed call left, so the next create's launch checks do
+     * not report it again (a sticky error, a corrupted context, cannot be cleared: the next
+     * create then fails at its first call, with that error's message) */
     cudaGetLastError();
     free(g);
 }
