@@ -225,6 +225,37 @@ def test_pvloop_real_heart_run(tmp_path):
     assert rel is not None and rel["lv_Ees"] > 0 and rel["lv_V0"] >= 0
 
 
+@pytest.mark.parametrize("sets, cycles, T", [
+    ((), 1, 0.8),                                         # one beat: the preset's 75 /min
+    (("heart.preset=cardiogenic-shock",), 1, 60 / 90),    # the shock preset's 90 /min
+    (("heart.heart_rate=80 /min",), 1, 0.75),             # heart_rate of the input (a --set)
+    (("heart.heart_rate=100 bpm",), 3, 0.6),              # beats: spacing of the beat starts
+])
+def test_period_of_a_heart_run(tmp_path, sets, cycles, T):
+    # a heart case has no `period:` key: its period is the heart's (60 / heart rate), which
+    # waveforms and report must find without --period and use for the last cycle
+    args = ["--cycles", str(cycles)]
+    for s in sets:
+        args += ["--set", s]
+    out = run_solver(os.path.join(HERE, "data", "heart", "tiny_heart.yaml"), tmp_path / "th.h5", *args)
+    with h5py.File(out, "r") as f:
+        starts = f["metrics/cycles/t_start"][:]
+        t_end = f["time"][-1]
+        assert "period" not in f["config/input"][()].decode()
+    assert len(starts) == cycles and t_end == pytest.approx(cycles * T, rel=1e-9)
+    if cycles > 1:
+        assert np.diff(starts) == pytest.approx(T, rel=1e-9)
+    js = tmp_path / "w.json"
+    r = ok(post("waveforms", out, "--at", "root", "--png", tmp_path / "w.png", "--json", js))
+    res = load(js)
+    assert res["period_s"] == pytest.approx(T, rel=1e-9) and res["window"] == "last cycle"
+    assert res["window_s"] == pytest.approx([(cycles - 1) * T, cycles * T], rel=1e-9)
+    assert "T = %g s" % T in r.stdout and "no period" not in r.stdout
+    html = tmp_path / "r.html"
+    ok(post("report", out, "-o", html))
+    assert '<td class="l">period</td><td>%g s</td>' % T in html.read_text()
+
+
 def test_pvloop_without_heart(tiny, tmp_path):
     r = post("pvloop", tiny, cwd=tmp_path)
     assert r.returncode == 2

@@ -127,7 +127,7 @@ def parser():
 
     def period(p):
         p.add_argument("--period", type=lambda s: io.parse_quantity(s, "time"),
-                       help="cardiac period, e.g. '1.1 s' (default: from the run's input)")
+                       help="cardiac period, e.g. '1.1 s' (default: from the run's input, or its heart's beats)")
 
     p = sub.add_parser("waveforms", help="pressure [mmHg] and flow [mL/s] at sites; last-cycle statistics")
     p.add_argument("output")

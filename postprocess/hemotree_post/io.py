@@ -81,8 +81,9 @@ def parse_quantity(value, kind="length"):
 
 
 def period(f, override=None):
-    """The cardiac period: --period, else the resolved input's (an override of a period first,
-    then the first `period:` key outside comments). None for non-periodic runs."""
+    """The cardiac period [s]: --period; else the resolved input's (an override of a period
+    first, then the first `period:` key outside comments); else, for a run with a heart, the
+    heart's (heart_period). None for non-periodic runs."""
     if override:
         return override
     cfg = config_text(f)
@@ -95,7 +96,72 @@ def period(f, override=None):
         m = re.search(r"\bperiod:\s*([-+0-9.eE]+\s*(?:ms|s)?)\b", line.split("#", 1)[0])
         if m:
             return parse_quantity(m.group(1), "time")
-    return None
+    return heart_period(f)
+
+
+# the presets' heart rates [1/s] (kernels/heart_presets.h: 75 and 90 beats per minute)
+PRESET_RATE = {"healthy": 75 / 60.0, "cardiogenic-shock": 90 / 60.0}
+_FREQ = {"": 1.0, "hz": 1.0, "/s": 1.0, "1/s": 1.0, "bpm": 1 / 60.0, "/min": 1 / 60.0, "1/min": 1 / 60.0}
+
+
+def parse_rate(value):
+    """'75 /min', '75 bpm', '1.25 Hz' -> 1/s (a bare number is SI: Hz), as the solver reads
+    heart.heart_rate."""
+    m = re.fullmatch(r"\s*([-+0-9.eE]+)\s*(\S*)\s*", str(value).strip("'\" "))
+    unit = m.group(2).lower() if m else None
+    if not m or unit not in _FREQ:
+        raise PostError("expected a heart rate such as '75 /min', got '%s'" % value)
+    try:
+        return float(m.group(1)) * _FREQ[unit]
+    except ValueError:
+        raise PostError("not a number: '%s'" % value) from None
+
+
+def heart_section(cfg):
+    """{key: text} of the scalar keys of the resolved input's top-level `heart:` section
+    (block or inline map), with the `--set heart.KEY=...` overrides applied in order."""
+    lines = cfg.splitlines()
+    body = None
+    for i, line in enumerate(lines):
+        m = re.match(r"heart:(.*)$", line.split("#", 1)[0].rstrip())
+        if m:
+            body = [m.group(1)]
+            for nxt in lines[i + 1:]:
+                code = nxt.split("#", 1)[0].rstrip()
+                if code and not code[0].isspace():
+                    break
+                body.append(code)
+            break
+    if body is None:
+        return None
+    keys = {k: v.strip().strip("'\"") for k, v in
+            re.findall(r"\b(preset|heart_rate):\s*([^,{}\n]+)", "\n".join(body))}
+    overrides = False
+    for line in lines:
+        if line.startswith("# ---- "):
+            overrides = line.startswith("# ---- overrides")
+        m = re.match(r"#\s*heart\.(preset|heart_rate)\s*=\s*(.+?)\s*$", line)
+        if overrides and m:
+            keys[m.group(1)] = m.group(2).strip("'\"")
+    return keys
+
+
+def heart_period(f):
+    """A run with a heart beats at its heart rate: the spacing of the beat starts
+    (/metrics/cycles t_start) when the file has two or more beats, else 60 / heart rate from
+    the input's heart section (heart_rate, else the preset's). None without a heart."""
+    if "metrics/cycles/t_start" in f:
+        starts = np.asarray(f["metrics/cycles/t_start"][()], float)
+        if len(starts) >= 2:
+            return float(np.median(np.diff(starts)))
+    keys = heart_section(config_text(f))
+    if keys is None:
+        return None
+    if keys.get("heart_rate"):
+        rate = parse_rate(keys["heart_rate"])
+    else:
+        rate = PRESET_RATE.get(keys.get("preset"))
+    return 1.0 / rate if rate and rate > 0 else None
 
 
 def last_cycle(t, T):
