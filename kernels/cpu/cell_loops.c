@@ -72,14 +72,19 @@ HT_CLONES real ht_cpu_begin_cells(const ht_net *n_, const ht_state *U_, ht_work 
         w->U0.Q[i] = U->Q[i];
         w->U0.C[i] = U->C[i];
     }
+    /* the rates of a block of cells first, then their maximum: with the maximum in the same
+     * loop the compiler vectorises neither */
+    enum { BLOCK = 256 };
+    real r[BLOCK];
     for (int i = a, stop; i < b; i = stop) {
         int v = vessel_run(n, i, b, &stop);
         real p0 = n->vessel_p0[v], rdx = n->vessel_rdx[v];
-        /* the maximum skips NaN rates (`r > rate` is false), as the CUDA reduction does */
-#pragma omp simd reduction(max : rate)
-        for (int k = i; k < stop; ++k) {
-            real r = ht_prep_p_rate(n, U, w, k, p0, rdx);
-            rate = r > rate ? r : rate;
+        for (int k0 = i; k0 < stop; k0 += BLOCK) {
+            int m = stop - k0 < BLOCK ? stop - k0 : BLOCK;
+#pragma omp simd
+            for (int j = 0; j < m; ++j) r[j] = ht_prep_p_rate(n, U, w, k0 + j, p0, rdx);
+            /* the maximum skips NaN rates (`r > rate` is false), as the CUDA reduction does */
+            for (int j = 0; j < m; ++j) rate = r[j] > rate ? r[j] : rate;
         }
     }
     if (n->tracer) {
@@ -104,8 +109,10 @@ HT_ALWAYS_INLINE void inner_c(ht_work *w, int lo, int hi, int lim)
     for (int k = lo; k < hi; ++k) ht_reconstruct_inner_c(w, k, lim);
 }
 
-/* One case per limiter: with the kind a constant, ht_limit's switch folds away. */
-static void inner_cells(const ht_net *n, const ht_state *U, ht_work *w, int lo, int hi, real p0)
+/* One case per limiter: with the kind a constant, ht_limit's switch folds away. Inlined
+ * into each build of its caller (a function of its own would be built for the baseline
+ * only). */
+HT_ALWAYS_INLINE void inner_cells(const ht_net *n, const ht_state *U, ht_work *w, int lo, int hi, real p0)
 {
     switch (n->limiter) {
     case HT_LIM_MC: inner_pq(n, U, w, lo, hi, p0, HT_LIM_MC); break;
