@@ -195,6 +195,23 @@ int ht_solver_state_sync(ht_solver *s, int to_device, char *err, size_t len)
     return 0;
 }
 
+/* Out of memory for member m's probe rows: a failure of the member like any other. */
+static int fail_memory(ht_solver *s, int m)
+{
+    ht_clock *clk = &s->clk[m];
+    clk->fail = HT_FAIL_MEMORY;
+    clk->fail_index = m * s->nw->net.m_cells;
+    clk->fail_t = clk->t;
+    return HT_FAIL_MEMORY;
+}
+
+/* The probe row of the initial state, before member m's first step (both backends). */
+static int first_sample(ht_solver *s, int m)
+{
+    if (s->clk[m].fail || s->clk[m].step != 0 || s->rows[m].n != 0) return 0;
+    return sample_probes(s, m) ? fail_memory(s, m) : 0;
+}
+
 /* Member m from its clock to t_stop: the whole time loop of one run. */
 static void advance_member(ht_solver *s, int m, double t_stop)
 {
@@ -202,17 +219,15 @@ static void advance_member(ht_solver *s, int m, double t_stop)
     ht_clock *clk = &s->clk[m];
     if (clk->fail) return;
     clk->t_stop = t_stop;
-    if (clk->step == 0 && s->rows[m].n == 0 && sample_probes(s, m)) goto oom;
+    if (first_sample(s, m)) return;
     while (clk->t < t_stop) {
         if (ht_cpu_step(n, &s->U, &s->w, clk, m)) return;
         if (clk->t >= t_stop) clk->t = t_stop; /* exact output times */
-        if (sample_probes(s, m)) goto oom;
+        if (sample_probes(s, m)) {
+            fail_memory(s, m);
+            return;
+        }
     }
-    return;
-oom:
-    clk->fail = HT_FAIL_MEMORY;
-    clk->fail_index = m * n->m_cells;
-    clk->fail_t = clk->t;
 }
 
 int ht_solver_advance(ht_solver *s, double t_stop)
@@ -220,7 +235,7 @@ int ht_solver_advance(ht_solver *s, double t_stop)
 #ifdef HT_HAVE_CUDA
     if (s->backend == 1) {
         for (int m = 0; m < s->M; ++m)
-            if (s->clk[m].step == 0 && s->rows[m].n == 0 && sample_probes(s, m)) return HT_FAIL_MEMORY;
+            if (first_sample(s, m)) return HT_FAIL_MEMORY;
         int code = advance_cuda(s, t_stop);
         return code < 0 ? code : first_failure(s);
     }
