@@ -1,4 +1,4 @@
-/* The 0D closed loop around the 1D systemic arterial tree (DESIGN.md section 1.3).
+/* The 0D closed loop around the 1D systemic arterial tree (docs/heart.md).
  *
  *   1D outlets --drain--> SV --R_sv--> RA --tri--> RV --pul--> PA --R_pul--> PVN --R_pvn--> LA
  *                                                                                        |

@@ -1,6 +1,5 @@
-/* Femoral veno-arterial ECMO circuit (DESIGN.md section 1.4; research note
- * ecmo-impella-models.md sections 3.1, 3.2, 4.3 and 7.5; docs/devices.md has every parameter
- * with its source).
+/* Femoral veno-arterial ECMO circuit (docs/devices.md section 2 has the model and every
+ * parameter with its source).
  *
  *   systemic veins (p_v) -> drainage cannula -> centrifugal pump -> oxygenator -> arterial
  *   line -> return cannula -> tip junction in the femoral/iliac artery (p_tip)
@@ -32,9 +31,10 @@
  * where p_J is the static pressure of the junction (that of end 0 in the total-pressure
  * formulation). ht_ecmo_tip_inflow gives Q_ret(p) and dQ_ret/dp for that Newton. The return
  * jet's momentum is not carried into the junction (1D treats the tip region as perfectly
- * mixed; research note 3.2). Tracer: the cannula inflow has ECMO fraction 1.
+ * mixed; the jet needs 9-12 cannula diameters to mix: Lemetayer et al., Front Bioeng
+ * Biotechnol 2021;9:630568). Tracer: the cannula inflow has ECMO fraction 1.
  *
- * Saturation: S = c S_oxy + (1 - c) S_native (DESIGN.md 1.1; research note 4.3).
+ * Saturation: S = c S_oxy + (1 - c) S_native, linear in c (docs/devices.md section 2.1).
  * Units: SI (Pa, m^3, m^3/s, s), pump speed in rpm. */
 #ifndef HT_ECMO_H
 #define HT_ECMO_H

@@ -1,4 +1,4 @@
-/* Time-varying elastance heart chambers (DESIGN.md section 1.3).
+/* Time-varying elastance heart chambers (docs/heart.md section 1).
  *
  * Activation: the normalised double-Hill function of Mynard et al. 2012 (Int J Numer Meth
  * Biomed Eng 28:626) and Mynard & Smolich 2015 (Ann Biomed Eng 43:1443), the
@@ -10,15 +10,16 @@
  * tau1 sets the contraction (rise), tau2 the relaxation (fall); the larger the Hill exponent,
  * the steeper that phase. The subtracted constant makes e(T) = 0 = e(0) exactly, so the
  * activation has no jump at the cycle boundary (the trick of seongwoohan/HeartModel,
- * elastance.m; research note section 1.1); k = 1 / max so that max e = 1, reached at t_peak
+ * elastance.m); k = 1 / max so that max e = 1, reached at t_peak
  * after the onset. ht_activation_init computes k and t_peak once, on the host or the device.
  *
  * Chamber pressure (the linear-active / exponential-passive blend of Ursino 1998, with the
- * passive curve written about V0 as in DESIGN.md, plus an optional linear passive elastance):
+ * passive curve written about V0 where Ursino writes exp(kE V), plus an optional linear passive
+ * elastance):
  *
  *   p = e Ees (V - V0) + (1 - e) [ Emin (V - V0) + P0 (exp(lambda (V - V0)) - 1) ]
  *
- * With Emin = 0 this is exactly the DESIGN.md form; with P0 = 0 it is the linear
+ * With Emin = 0 this is exactly that blend; with P0 = 0 it is the linear
  * Emin + (Emax - Emin) e(t) model of Suga-Sagawa / Mynard (used here for the atria, whose
  * published parameters are linear). At e = 1 (t = t_peak) p = Ees (V - V0): the end-systolic
  * pressure-volume relation. dp/dV > 0 for every e in [0, 1] and every V, which the implicit

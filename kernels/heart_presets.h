@@ -2,7 +2,7 @@
  * its source are in docs/heart.md (the table there is the reference; keep the two in step).
  * Values are written in clinical units and converted to SI here.
  *
- * Sources (tags as in shared/research/ecmo-impella-models.md: [V] checked against the source
+ * Sources (tags as in docs/devices.md: [V] checked against the source
  * or public code implementing it, [R] literature value not re-read, [D] derived/tuned here):
  *  - Mynard & Smolich 2015 / Mynard et al. 2012 parameter set as implemented in
  *    briandaniel/CardiovascularLibrary (MynardLumpSystem_parameters.cpp) [V]: activation
@@ -11,8 +11,10 @@
  *    (ModelParametersNH / ModelParametersSHF) [V]: exponential EDPVRs, systemic venous
  *    compliance and unstressed volume, venous return resistance, pulmonary venous compliance.
  *  - Simaan et al. 2009 LVAD control model, as in public code [V]: LV V0 = 10 mL, 75 bpm.
- *  - Cardiogenic-shock targets: research note section 1.2 ("suggested CS baseline") [D] with
- *    SCAI/SHOCK definitions [R]; ventricular parameters tuned within its ranges [D].
+ *  - Cardiogenic-shock targets: a suggested CS baseline [D] (Ees 0.4-0.8 mmHg/mL,
+ *    V0 20-40 mL, HR 90-110 bpm; CO 2-3 L/min, MAP 55-65 mmHg, LVEDP 20-30 mmHg) inside the
+ *    SCAI/SHOCK definitions [R] (docs/heart.md "Targets"); ventricular parameters tuned
+ *    within its ranges [D].
  * The windkessel that stands for the 1D tree in tests and calibration is in docs/heart.md too. */
 #ifndef HT_HEART_PRESETS_H
 #define HT_HEART_PRESETS_H
@@ -84,7 +86,7 @@ HT_HD int ht_heart_preset(int which, ht_heart_par *P, ht_heart_state *X)
         ht_heart_chamber_set(&P->lv, 3.0, 10, 0, 1.5, 0.019);
         ht_heart_set_rate(P, 60.0 / 75, 0.15);
     } else {
-        /* Ees, V0, HR within the research note's CS baseline (1.2), tuned to its targets [D] */
+        /* Ees, V0, HR within the suggested CS baseline (above), tuned to its targets [D] */
         ht_heart_chamber_set(&P->lv, 0.6, 20, 0, 1.5, 0.019);
         ht_heart_set_rate(P, 60.0 / 90, 0.15);
     }

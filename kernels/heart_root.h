@@ -1,6 +1,7 @@
 /* The aortic root face of a 1D vessel driven by the 0D left ventricle through the aortic
- * valve (research note ecmo-impella-models.md section 1.5; Formaggia et al. 2006, Mueller &
- * Toro 2014: the boundary state from the outgoing characteristic plus the 0D law).
+ * valve (Formaggia, Lamponi, Tuveri & Veneziani, Comput Methods Biomech Biomed Eng
+ * 2006;9:273-288; Mueller & Toro, Int J Numer Meth Biomed Eng 2014;30:681: the boundary
+ * state from the outgoing characteristic plus the 0D law).
  *
  * Unknowns: the face area A and flow Q. Equations, over one RK stage of length dt:
  *   (1) characteristic from the interior:  Q = A (W2 + 4 c(A)),   W2 = u - 4c (given)

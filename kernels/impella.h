@@ -1,26 +1,26 @@
 /* Transvalvular micro-axial pump (Impella) from the LV to the aortic root, in parallel with
- * the aortic valve (DESIGN.md section 1.4; research note ecmo-impella-models.md sections 2.2,
- * 2.4 and 7.4; docs/devices.md has every parameter with its source).
+ * the aortic valve (docs/devices.md section 1 has the model and every parameter with its
+ * source).
  *
  * Pump law (pressure head = p_root - p_lv, flow Q > 0 from LV to root, speed w in rpm):
  *
  *   p_root - p_lv = H(w, Q) - R_s(p_lv) Q - L dQ/dt
  *   H(w, Q) = a0 w^2 + a1 w Q - a_s(Q) Q|Q|,   a_s = -a2 (Q >= 0),  a_s = B_back (Q < 0)
  *
- * For Q >= 0 this is the affinity-law HQ form a0 w^2 + a1 w Q + a2 Q^2 of the research note
- * (eq. 8) with a2 <= 0, a1 <= 0. For Q < 0 (flow backward through the pump, possible when the
+ * For Q >= 0 this is the affinity-law HQ form a0 w^2 + a1 w Q + a2 Q^2 (H ~ w^2, Q ~ w)
+ * with a2 <= 0, a1 <= 0. For Q < 0 (flow backward through the pump, possible when the
  * head exceeds the shut-off head a0 w^2, and always under a diastolic gradient at w = 0) the
  * loss keeps growing with |Q|: a stopped Impella (P-0) is an open conduit across the valve,
- * i.e. pump-mediated aortic regurgitation ("Pump stopped (P-0)", research note 2.2: model it
- * as dp = -B Q|Q| - L dQ/dt, re-using the cannula loss). B_back is the larger of -a2 and the
+ * i.e. pump-mediated aortic regurgitation (a modelling choice [D], not a published law:
+ * dp = -B Q|Q| - L dQ/dt, re-using the cannula loss). B_back is the larger of -a2 and the
  * ideal orifice loss rho / (2 A_lumen^2) of the cannula lumen: backflow can never exceed
  * free Bernoulli flow through the lumen. An optional one_way flag (a hypothetical check
  * valve; no real Impella has one) forbids backflow.
  *
- * Suction (inlet obstruction when the LV empties): the Simaan et al. 2009 suction
- * resistance R_k = alpha (x1 - p_lv) for p_lv <= x1 (alpha = 3.5 mmHg s/mL per mmHg,
- * x1 = 1 mmHg; research note 2.2, [V] public code of Simaan 2009), smoothed with a softplus
- * of width d so that it is C-infinity:
+ * Suction (inlet obstruction when the LV empties): the suction resistance of Simaan et al.,
+ * IEEE Trans Control Syst Technol 2009;17:15-28, R_k = alpha (x1 - p_lv) for p_lv <= x1
+ * (alpha = 3.5 mmHg s/mL per mmHg, x1 = 1 mmHg: [V] public code of Simaan 2009), smoothed
+ * with a softplus of width d so that it is C-infinity:
  *   R_s(p_lv) = alpha d ln(1 + exp((x1 - p_lv) / d))   ->  alpha (x1 - p_lv) for p_lv << x1,
  *                                                       ->  0 (exponentially) for p_lv >> x1.
  * It is evaluated at the stage's LV pressure before ejection and frozen over the stage (the
@@ -124,8 +124,8 @@ HT_HD real ht_impella25_rpm(int level)
  *  2.5: a0, a2 least-squares fit of the IFU P-2..BOOST flow-range midpoints at a head of
  *       60 mmHg (fitted; relative flow residuals <= 3.2 %).
  *  CP:  speeds: P-9 = 46,000 rpm (max speed [V-weak]); P-1..P-8 the 2.5's IFU speed ratios
- *       scaled to it (assumed: the CP table is not available). a0, a2 fitted to the research
- *       note's anchors at P-9: Q = 3.7 L/min at 60 mmHg and 5.5 L/min at 0 mmHg (provisional).
+ *       scaled to it (assumed: the CP table is not available). a0, a2 fitted to assumed
+ *       anchors at P-9 [D]: Q = 3.7 L/min at 60 mmHg and 5.5 L/min at 0 mmHg (provisional).
  *  5.5: speeds: P-9 = 33,000 rpm [R], ratios as CP (assumed). a0, a2 fitted to Q = 5.5 L/min
  *       at 60 mmHg [R rated flow] and a shut-off head of 110 mmHg at P-9 (assumed equal to the
  *       CP's, provisional).
@@ -145,14 +145,14 @@ HT_HD int ht_impella_preset(ht_impella *P, int device)
         real Q60 = 3.7 * HT_LPM, Q0 = 5.5 * HT_LPM, H = 60 * HT_MMHG;
         P->a2 = -H / (Q0 * Q0 - Q60 * Q60);         /* fitted */
         P->a0 = -P->a2 * Q0 * Q0 / (rpm_max * rpm_max);
-        P->L = 0.04 * HT_MMHG / HT_ML;              /* [D] research note 2.2 */
+        P->L = 0.04 * HT_MMHG / HT_ML;              /* [D] rho l / A: ID ~4 mm, l ~6 cm */
         lumen_d = 4.0e-3;
     } else if (device == HT_IMPELLA_55) {
         rpm_max = 33000;
         real Q60 = 5.5 * HT_LPM, H0 = 110 * HT_MMHG, H = 60 * HT_MMHG;
         P->a2 = -(H0 - H) / (Q60 * Q60);            /* fitted */
         P->a0 = H0 / (rpm_max * rpm_max);
-        P->L = 0.018 * HT_MMHG / HT_ML;             /* [D] research note 2.2 (0.015-0.02) */
+        P->L = 0.018 * HT_MMHG / HT_ML;             /* [D] rho l / A, ID ~6 mm: 0.015-0.02 */
         lumen_d = 5.5e-3;
     } else {
         return -1;

@@ -8,8 +8,11 @@
  *     ht_update_cell        every cell: U^(s+1) = a U^n + b (U^(s) + dt L(U^(s))); after
  *                           stage 0 also ht_prep_cell of the new cell, for stage 1
  *
- * Both backends call exactly these functions (kernels/cpu loops, kernels/cuda launches).
- * Reconstruction uses the equilibrium variable p (not A), so that a fluid at rest in a
+ * Both backends run exactly this arithmetic: the CUDA kernels call these functions, the CPU's
+ * vectorised loops (kernels/cpu/cell_loops.c) the parts they are composed of (ht_prep_p_rate
+ * and ht_prep_c; ht_reconstruct_inner_pq/_c with ht_reconstruct_cell at vessel ends;
+ * ht_interior_flux_v; ht_update_aq, ht_update_c and ht_check_cell), on a vessel's cells at a
+ * time, and tests/test_cell_loops.c holds the two to the same bits. Reconstruction uses the equilibrium variable p (not A), so that a fluid at rest in a
  * tapered vessel reconstructs to rest, and Q and the ECMO fraction c. */
 #ifndef HT_STEP_H
 #define HT_STEP_H

@@ -1,4 +1,4 @@
-/* Heart valves (DESIGN.md section 1.3).
+/* Heart valves (docs/heart.md).
  *
  * Mynard valve: Mynard JP, Davidson MR, Penny DJ, Smolich JJ, "A simple, versatile valve
  * model for use in lumped parameter and one-dimensional cardiovascular models", Int J Numer

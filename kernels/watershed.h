@@ -1,6 +1,9 @@
-/* Watershed (mixing-zone) metrics on the ECMO fraction c (research note section 4; DESIGN.md
- * 1.4 outputs). Pure functions on plain arrays, for the host (post-processing of the HDF5
- * fields, metrics per cycle) or the device (an on-line metric per member).
+/* Watershed (mixing-zone) metrics on the ECMO fraction c: the watershed position along the
+ * aortic path and the ECMO fraction delivered to a branch, the outputs compared with CFD
+ * (Nezami et al., ASAIO J 2021;67:276-283; Stevens et al., J Biomech 2018;79:39-44; see
+ * docs/devices.md sections 3 and 4.5). Pure functions on plain arrays, for the host
+ * (post-processing of the HDF5 fields, metrics per cycle) or the device (an on-line metric
+ * per member).
  *
  * Front position. The path is an ordered list of cells from the aortic root to the ECMO
  * cannula tip (it crosses vessels: the caller gathers c at the cell centres and their

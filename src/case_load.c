@@ -1,6 +1,6 @@
 /* The case loader: YAML (own format, or openBF via openbf.c) to a validated ht_case in SI.
  * Every value is read through a getter that knows the file, line and key path, so every
- * message can say where the problem is and what was expected (DESIGN.md section 4). */
+ * message can say where the problem is and what was expected (docs/input.md). */
 #include "case_internal.h"
 #include "../kernels/heart_presets.h"
 #include "../kernels/impella.h"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Mechanical circulatory support on ADAN56 in cardiogenic shock against physiology and published
-figures (issue 7; research note /work/shared/research/ecmo-impella-models.md sections 4-5;
+figures (issue 7; the sources named with each check below, full references in
 docs/validation.md "Heart, closed loop and mechanical support"; docs/devices.md section 4.5).
 Reads the last complete beat of /metrics/cycles, /metrics/watershed and /heart/la_pressure of:
 
@@ -18,8 +18,8 @@ in docs/validation.md, not tested here):
   rising ECMO flow 0 -> 5 L/min (Ees 0.6 mmHg/mL):
     MAP rises at every step          Ostadal 2015 (SBP 60 -> 97 mmHg, ECMO 1 -> 5 L/min); Donker 2019
     ESV rises at every step          Ostadal 2015 (64 -> 83 mL); Hala 2020 (139 -> 167 mL)
-    native SV falls at every step    Ostadal 2015 (48 -> 40 mL); note 5.2
-    pulse pressure below shock       note 5.2
+    native SV falls at every step    Ostadal 2015 (48 -> 40 mL); expected with a weak LV (derived)
+    pulse pressure below shock       expected on VA-ECMO (derived)
     mean LAP (PCWP proxy) rises at every step; LVEDP and EDV rise at every step to 4 L/min, and
     at 5 L/min (the valve shut) lie above 3 L/min
                                      Hala 2020 (LVEDP 7 -> 15 mmHg, EDV 189 -> 218 mL); Donker 2019
@@ -27,7 +27,7 @@ in docs/validation.md, not tested here):
                                      is still distending (~1 mL/beat); 4 and 5 L/min lie within
                                      0.1 mL. The rise at every step 0..5 L/min at the periodic state
                                      is tests/check_ecmo_loading.py's (small tree, 120 beats)
-  aortic valve, Ees 0.3 mmHg/mL      note 5.2 (Emax 0.3: isovolumic LV pressure ~55 mmHg below the
+  aortic valve, Ees 0.3 mmHg/mL      derived (Emax 0.3: isovolumic LV pressure ~55 mmHg below the
                                      aortic diastolic pressure on ECMO, the valve stays shut): at
                                      5 L/min open time 0 and SV < 1 mL; control: at 0 L/min it opens
                                      (open time > 50 ms, SV > 5 mL)
@@ -43,11 +43,11 @@ in docs/validation.md, not tested here):
                                                                      Stevens 2018
     LV SV (EDV - ESV, valve + Impella) >= 5 mL: the brachiocephalic trunk mostly native
                                                                      Stevens 2018
-  Impella CP P-8 vs shock: LVEDP and EDV fall                        note 5.2; De Lazzari 2023
+  Impella CP P-8 vs shock: LVEDP and EDV fall                        Burkhoff 2015; De Lazzari 2023
   ECMELLA vs ECMO 4 L/min: EDV, LVEDP and mean LAP (PCWP proxy) fall Donker 2019 (EDV -23 %,
                                      PCWP -41 %: magnitudes "not met", docs); the Impella pumps less
-                                     than without ECMO (note 5.2); the watershed lies farther from
-                                     the root (note 4.2, 5.2)
+                                     than without ECMO (its head is higher: derived); the watershed
+                                     lies farther from the root (Impella flow is native: derived)
   every run: closed-loop volume conserved (|drift| < 1e-9)
 
 Prints the table of docs/devices.md 4.5 and the per-beat change of the last beat (how far from
@@ -155,14 +155,14 @@ def main():
     check(all(b["stroke_volume"] < a["stroke_volume"] for a, b in zip(ser, ser[1:])),
           "ECMO 0..5 L/min: native SV falls at every step (%s mL; Ostadal 2015)" % v("stroke_volume", u=ML))
     check(all(r["pulse_pressure"] < ser[0]["pulse_pressure"] for r in ser[1:]),
-          "ECMO 1..5 L/min: pulse pressure below shock (%s mmHg; note 5.2)" % v("pulse_pressure", u=MMHG))
+          "ECMO 1..5 L/min: pulse pressure below shock (%s mmHg; docs/devices.md 4.5)" % v("pulse_pressure", u=MMHG))
     check(up("lap"), "ECMO 0..5 L/min: mean LAP rises at every step (%s mmHg; Donker 2019)" % v("lap", u=MMHG))
     for key, unit, u in (("lvedp", "mmHg", MMHG), ("edv", "mL", ML)):
         check(up(key, ser[:5]) and ser[5][key] > ser[3][key],
               "ECMO 0..4 L/min: %s rises at every step, 5 L/min above 3 L/min (%s %s; Hala 2020, Donker 2019)" %
               (key.upper(), v(key, u=u), unit))
     check(low5["aortic_valve_open_time"] == 0 and low5["stroke_volume"] < 1 * ML,
-          "Ees 0.3 mmHg/mL, ECMO 5 L/min: aortic valve stays shut (open %.3f s, SV %.2f mL; note 5.2)" %
+          "Ees 0.3 mmHg/mL, ECMO 5 L/min: aortic valve stays shut (open %.3f s, SV %.2f mL; docs/devices.md 4.5)" %
           (low5["aortic_valve_open_time"], low5["stroke_volume"] / ML))
     check(low0["aortic_valve_open_time"] > 0.05 and low0["stroke_volume"] > 5 * ML,
           "Ees 0.3 mmHg/mL, ECMO 0 L/min (control): the valve opens (%.3f s, SV %.1f mL)" %
@@ -195,15 +195,15 @@ def main():
 
     e4 = ser[4]
     check(imp["lvedp"] < ser[0]["lvedp"] and imp["edv"] < ser[0]["edv"],
-          "Impella CP P-8: LVEDP and EDV below shock (%.2f vs %.2f mmHg, %.1f vs %.1f mL; note 5.2)" %
+          "Impella CP P-8: LVEDP and EDV below shock (%.2f vs %.2f mmHg, %.1f vs %.1f mL; docs/devices.md 4.5)" %
           (imp["lvedp"] / MMHG, ser[0]["lvedp"] / MMHG, imp["edv"] / ML, ser[0]["edv"] / ML))
     for key, unit, u in (("edv", "mL", ML), ("lvedp", "mmHg", MMHG), ("lap", "mmHg", MMHG)):
         check(ecm[key] < e4[key], "ECMELLA: %s below ECMO 4 L/min alone (%.2f vs %.2f %s, %+.0f %%; Donker 2019)" %
               (key.upper(), ecm[key] / u, e4[key] / u, unit, 100 * (ecm[key] / e4[key] - 1)))
     check(ecm["impella_flow"] < imp["impella_flow"], "ECMELLA: Impella flow below the Impella alone (%.2f vs %.2f "
-          "L/min; note 5.2)" % (ecm["impella_flow"] / LPM, imp["impella_flow"] / LPM))
+          "L/min; docs/devices.md 4.5)" % (ecm["impella_flow"] / LPM, imp["impella_flow"] / LPM))
     check(ecm["front"] > e4["front"], "ECMELLA: watershed farther from the root than ECMO 4 L/min (%.1f vs %.1f cm; "
-          "note 4.2, 5.2)" % (100 * ecm["front"], 100 * e4["front"]))
+          "docs/devices.md 4.5)" % (100 * ecm["front"], 100 * e4["front"]))
     return check.status()
 
 

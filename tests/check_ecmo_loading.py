@@ -8,7 +8,7 @@ of the members of tests/data/heart/tiny_shock_series.yaml (cardiogenic-shock pre
   rising ECMO flow 0 -> 5 L/min raises EDV, LVEDP and mean LAP (PCWP proxy) at every step
       Hala et al., J Transl Med 2020;18:75 (swine, ECMO to 5 L/min: LVEDP 7 -> 15 mmHg,
       EDV 189 -> 218 mL); Donker et al., ASAIO J 2019;65:11 (simulated CS, 4 L/min: EDV +10 %,
-      PCWP +5 mmHg); research note 5.2 (the LV distends until the valve opens again)
+      PCWP +5 mmHg); a derived expectation: the LV distends until the valve opens again
   ... and raises ESV, lowers native SV (Ostadal et al., J Transl Med 2015;13:266)
   ECMELLA (tests/data/heart/tiny_ecmella.yaml: ECMO 4 L/min + Impella CP P-8, 120 beats) against
   ECMO 4 L/min alone: EDV, LVEDP and mean LAP fall        Donker 2019 (EDV -23 %, PCWP -41 %;

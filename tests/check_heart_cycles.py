@@ -11,7 +11,7 @@ loop with its windkessel stand-in):
                      Physiology; EF 52-72 %, Lang et al., J Am Soc Echocardiogr 2015;28:1;
                      LVEDP <= 12 mmHg normal filling pressure)
   cardiogenic-shock  CO 2-3 L/min, MAP 55-65 mmHg, EF 15-25 %, LVEDP 20-30 mmHg
-                     (DESIGN.md section 1.3; SHOCK trial / SCAI definitions: SBP < 90 or
+                     (ranges chosen inside the SHOCK trial / SCAI definitions: SBP < 90 or
                      MAP < 65 mmHg, CI < 2.2 L/min/m^2, PCWP > 15 mmHg; van Diepen et al.,
                      Circulation 2017;136:e232)
 Also: the whole loop's volume (1D + outlet compliances + 0D) drifts < 1e-9 relative.

@@ -1,4 +1,4 @@
-/* Measured order of convergence on a smooth problem (DESIGN.md section 2): a smooth,
+/* Measured order of convergence on a smooth problem (docs/validation.md): a smooth,
  * finite-amplitude pulse (peak velocity ~ 0.2 c, so the nonlinear terms matter) enters a
  * tapered, viscous vessel; the solution at t = 0.12 s, before anything reaches the outlet,
  * is compared between successive meshes N, 2N, 4N, 8N, 16N (each fine solution averaged

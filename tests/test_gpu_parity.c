@@ -1,4 +1,4 @@
-/* The CUDA backend against the CPU backend, its oracle (DESIGN.md section 3): the same case
+/* The CUDA backend against the CPU backend, its oracle (docs/architecture.md): the same case
  * run by both to the same output times must give the same pressure, flow, area and ECMO
  * fraction in every cell (1e-10 relative to the field's largest magnitude), the same probe
  * samples, outlet pressures and volume accounts, the same step counts, and the same failure

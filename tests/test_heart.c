@@ -25,8 +25,9 @@
  *     LVEDP there; ESV = the volume minimum; EF = (EDV - ESV) / EDV; CO = mean aortic valve
  *     flow): healthy CO 4.5-5.5 L/min, MAP 90-95 mmHg, EF 55-65 %,
  *     LVEDP 8-12 mmHg; cardiogenic shock CO 2-3 L/min, MAP 55-65 mmHg, EF 15-25 %,
- *     LVEDP 20-30 mmHg (DESIGN.md 1.3; research note 1.2), mean LAP > 15 mmHg and RAP/LAP in
- *     0.27-1.21 (ESCAPE, Drazner 2013). Time-step independence: the
+ *     LVEDP 20-30 mmHg (ranges chosen inside the SHOCK/SCAI criteria, docs/heart.md
+ *     "Targets"), mean LAP > 15 mmHg and RAP/LAP in 0.27-1.21 (ESCAPE, Drazner 2013).
+ *     Time-step independence: the
  *     metrics at dt = 1e-4 s and 5e-5 s agree to 0.5 % (first-order 0D stepping).
  * (e) ESPVR: e(t) = 1 at t_peak, e(0) = e(T) = 0. End-systole as maximal elastance
  *     p / (V - V0) (Suga & Sagawa's definition) falls at the activation peak (within 1 % of T)

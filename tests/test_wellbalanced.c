@@ -1,5 +1,5 @@
 /* A fluid at rest in a strongly tapered vessel with varying stiffness, joined to a second
- * tapered vessel, must stay at rest to round-off (DESIGN.md 1.1): no inflow, the outlet
+ * tapered vessel, must stay at rest to round-off (docs/architecture.md): no inflow, the outlet
  * held at the resting pressure. A scheme that is not well-balanced drives spurious flows
  * of order (dx)^p times the taper here. */
 #include "testutil.h"
