@@ -131,6 +131,9 @@ typedef struct {
     real dt;              /* s, of the step in progress */
     real t_stop;          /* the next time a step must land on (output, end) */
     long step;
+    int first_pass_done;  /* CPU: the last step left w's cp, cc and rate for the state U as
+                           * it is (kernels/cpu/step_cpu.c); 0 makes the next step compute
+                           * them. The CUDA backend always computes them (k_dt). */
     int fail;             /* HT_FAIL_* */
     int fail_index;       /* cell (or junction, or outlet) */
     real fail_t;
@@ -141,6 +144,8 @@ typedef struct {
     ht_state U0;                   /* [n_cells] state at the start of the step */
     ht_state U1;                   /* [n_cells] after the first RK stage */
     real *cp, *cc;                 /* [n_cells] pressure, ECMO fraction (ht_prep_cell) */
+    real *rate;                    /* [n_cells] CFL rate (1/s) of U; CPU only: stage 1's
+                                    * update leaves it for the next step's dt */
     real *fA_m, *fQ_m, *fc_m;      /* [n_cells] reconstructed values at each cell's left face */
     real *fA_p, *fQ_p, *fc_p;      /* [n_cells] ... at its right face */
     real *fS_m, *fS_p;             /* [n_cells] sqrt of fA_m, fA_p (the flux needs them) */
@@ -181,7 +186,7 @@ typedef struct {
  * only the count of reals is returned; otherwise the pointers of U and w are set into p. */
 static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc, size_t nf, size_t no, size_t ni)
 {
-    size_t total = 9 * nc + 8 * nc + 2 * nc + 4 * nf + 5 * no + ni + nc + 1;
+    size_t total = 9 * nc + 8 * nc + 3 * nc + 4 * nf + 5 * no + ni + nc + 1;
     if (!p) return total;
 #define HT_TAKE(dst, count) do { (dst) = p; p += (count); } while (0)
     HT_TAKE(U->A, nc); HT_TAKE(U->Q, nc); HT_TAKE(U->C, nc);
@@ -190,7 +195,7 @@ static inline size_t ht_work_layout(ht_state *U, ht_work *w, real *p, size_t nc,
     HT_TAKE(w->fA_m, nc); HT_TAKE(w->fQ_m, nc); HT_TAKE(w->fc_m, nc);
     HT_TAKE(w->fA_p, nc); HT_TAKE(w->fQ_p, nc); HT_TAKE(w->fc_p, nc);
     HT_TAKE(w->fS_m, nc); HT_TAKE(w->fS_p, nc);
-    HT_TAKE(w->cp, nc); HT_TAKE(w->cc, nc);
+    HT_TAKE(w->cp, nc); HT_TAKE(w->cc, nc); HT_TAKE(w->rate, nc);
     HT_TAKE(w->FA, nf); HT_TAKE(w->FQl, nf); HT_TAKE(w->FQr, nf); HT_TAKE(w->FC, nf);
     HT_TAKE(w->pc, no); HT_TAKE(w->pc0, no); HT_TAKE(w->vol_out, no);
     HT_TAKE(w->pcim, no); HT_TAKE(w->pcim0, no);

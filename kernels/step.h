@@ -264,18 +264,24 @@ HT_HD_INLINE void ht_update_c(const ht_net *n, const ht_state *in, const ht_stat
     out->C[i] = Cn;
 }
 
-/* HT_OK or a failure code for the new state of cell i; with check_cfl also against the
- * step just taken. */
-HT_HD_INLINE int ht_check_cell(const ht_net *n, const ht_state *out, int i, real dt, int check_cfl)
+/* HT_OK or the failure code of a new cell state (An, Qn) whose CFL number over the step
+ * just taken is above 1 or not. */
+HT_HD_INLINE int ht_check_code(real An, real Qn, int cfl_exceeded)
 {
-    real An = out->A[i], Qn = out->Q[i];
     /* selections, not early returns, so that a loop of cells vectorises; the first test
-     * that fails names the code, as a chain of returns would (a NaN rate fails no test) */
-    int code = HT_OK;
-    if (check_cfl) code = ht_cell_rate(n, out, i) * dt > 1 ? HT_FAIL_CFL : code;
+     * that fails names the code, as a chain of returns would */
+    int code = cfl_exceeded ? HT_FAIL_CFL : HT_OK;
     code = An > 0 ? code : HT_FAIL_AREA;
     code = isfinite(An) && isfinite(Qn) ? code : HT_FAIL_NONFINITE;
     return code;
+}
+
+/* The same for cell i of out, the CFL test only with check_cfl (stage 1). A NaN rate
+ * exceeds nothing: its state fails one of the other tests. */
+HT_HD_INLINE int ht_check_cell(const ht_net *n, const ht_state *out, int i, real dt, int check_cfl)
+{
+    int cfl_exceeded = check_cfl && ht_cell_rate(n, out, i) * dt > 1;
+    return ht_check_code(out->A[i], out->Q[i], cfl_exceeded);
 }
 
 HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_state *base,

@@ -2,7 +2,8 @@
  * functions of step.h called one cell at a time, as the CUDA kernels call them: bit for bit,
  * for every limiter, with and without the tracer, for any split of the cells into thread
  * shares (vessel runs cut anywhere), on a tree with vessels of 1, 2 and many cells (every
- * vessel-end case of the reconstruction). Also the first failing cell and its code. */
+ * vessel-end case of the reconstruction). Also the first failing cell and its code, and
+ * the next step's first pass that stage 1's update leaves (prep, rates, the largest). */
 #include "testutil.h"
 #include "step.h"
 #include "cpu/cell_loops.h"
@@ -65,7 +66,7 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
     for (int k = 0; k < P; ++k) {
         int a, b;
         part(nc, P, k, &a, &b);
-        real r = ht_cpu_begin_cells(n, U, wl, a, b);
+        real r = ht_cpu_begin_cells(n, U, wl, a, b, 0);
         if (r > rate_l) rate_l = r;
     }
     CHECK(rate_r == rate_l && rate_r > 0, "%s: rate %.17g vs %.17g", what, rate_l, rate_r);
@@ -144,6 +145,23 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
               what, s, code_l, bad_l, code_r, bad_r);
         if (s == 0) CHECK(same(wr->cp, wl->cp, nc), "%s: stage 1 prep", what);
     }
+    /* stage 1 left the next step's first pass of its state: prep, rates, and so dt */
+    real next_r = 0, next_l = 0;
+    for (int i = 0; i < nc; ++i) {
+        wr->rate[i] = ht_prep_rate_cell(n, &o1r, wr, i);
+        if (wr->rate[i] > next_r) next_r = wr->rate[i];
+    }
+    CHECK(same(wr->rate, wl->rate, nc), "%s: stage 1 rates", what);
+    CHECK(same(wr->cp, wl->cp, nc), "%s: next step's prep", what);
+    CHECK(!n->tracer || same(wr->cc, wl->cc, nc), "%s: next step's prep c", what);
+    for (int k = 0; k < P; ++k) {
+        int a, b;
+        part(nc, P, k, &a, &b);
+        real r = ht_cpu_begin_cells(n, &o1l, wl, a, b, 1);
+        if (r > next_l) next_l = r;
+    }
+    CHECK(next_l == next_r && same(wl->U0.A, o1l.A, nc), "%s: next rate %.17g vs %.17g", what,
+          next_l, next_r);
     free_state(&k1);
     free_state(&k2);
     free_state(&k3);

@@ -71,7 +71,9 @@ static void test_conservation(void)
     double T = nw.heart_par[0].T, tot0 = ht_solver_total_volume(&s, 0), v0 = ht_solver_volume(&s, 0);
     const int per = 40, beats = 20;
     double drift = 0, cmin = 1, cmax = 0, croot = 0, ve = 0, vd = 0, ve_last = 0;
-    long shut = 0, shut_bad = 0, prep_bad = 0, prep_steps = 0;
+    long shut = 0, shut_bad = 0, prep_bad = 0, next_bad = 0, prep_steps = 0;
+    ht_solver sx;
+    CHECK(ht_solver_init(&sx, &nw) == 0, "init scratch");
     double dx = n->vessel_dx[n->cell_vessel[tip]];
     for (int k = 1; k <= beats * per; ++k) {
         double t = k == beats * per ? beats * T : k * (T / per);
@@ -83,11 +85,23 @@ static void test_conservation(void)
                 clk->t_stop = t;
                 CHECK(ht_cpu_step(n, &s.U, &s.w, clk, 0) == 0, "step");
                 /* stage 1 read prep values made before the ECMO source changed the tip
-                 * cell, then refreshed (step.h, heart_stage.h): they must be exactly
-                 * those of the stage-1 input U1 in every cell */
+                 * cell, then refreshed (step.h, heart_stage.h): its face values must be
+                 * exactly those of a reconstruction of the stage-1 input U1 from fresh
+                 * prep values (scratch work arrays of a second solver) */
+                for (int i = 0; i < mc; ++i) ht_prep_cell(n, &s.w.U1, &sx.w, i);
+                for (int i = 0; i < mc; ++i) {
+                    ht_reconstruct_cell(n, &s.w.U1, &sx.w, i);
+                    prep_bad += s.w.fA_m[i] != sx.w.fA_m[i] || s.w.fA_p[i] != sx.w.fA_p[i] ||
+                                s.w.fQ_m[i] != sx.w.fQ_m[i] || s.w.fQ_p[i] != sx.w.fQ_p[i] ||
+                                s.w.fc_m[i] != sx.w.fc_m[i] || s.w.fc_p[i] != sx.w.fc_p[i];
+                }
+                /* and the step left the next one's first pass (kernels/cpu/step_cpu.c),
+                 * the stage-1 source's cells redone: exactly that of the new state U */
+                CHECK(clk->first_pass_done, "first pass left for the next step");
                 for (int i = 0; i < mc; ++i)
-                    prep_bad += s.w.cp[i] != ht_cell_pressure(n, &s.w.U1, i) ||
-                                s.w.cc[i] != s.w.U1.C[i] / s.w.U1.A[i];
+                    next_bad += s.w.cp[i] != ht_cell_pressure(n, &s.U, i) ||
+                                s.w.cc[i] != s.U.C[i] / s.U.A[i] ||
+                                s.w.rate[i] != ht_cell_rate(n, &s.U, i);
                 ++prep_steps;
                 if (clk->t >= t) clk->t = t;
                 double dt = clk->t - t0;
@@ -140,8 +154,11 @@ static void test_conservation(void)
     CHECK(croot < 1e-6, "ECMO blood at the root: %.3e", croot);
     CHECK(fabs(ve / vd - ve_last / vd) < 0.05 * (ve_last / vd), "downstream c %.4f vs ECMO share %.4f", ve / vd,
           ve_last / vd);
-    CHECK(prep_steps > 0 && prep_bad == 0, "stage-1 prep values: %ld cell-steps of %ld steps differ from U1's",
+    CHECK(prep_steps > 0 && prep_bad == 0, "stage-1 face values: %ld cell-steps of %ld steps differ from U1's",
           prep_bad, prep_steps);
+    CHECK(next_bad == 0, "next step's first pass: %ld cell-steps of %ld steps differ from U's", next_bad,
+          prep_steps);
+    ht_solver_free(&sx);
     CHECK(shut > 0 && shut_bad == 0, "valve shut: %ld samples, %ld with root + bronchial flow != Impella flow", shut, shut_bad);
     CHECK(s.w.d_qimp[0] > 0.5 * HT_LPM, "the Impella pumps %.3f L/min", s.w.d_qimp[0] / HT_LPM);
     ht_solver_free(&s);

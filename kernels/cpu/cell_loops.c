@@ -60,37 +60,34 @@ static int vessel_run(const ht_net *n, int i, int b, int *stop)
     type name##_l = *(from);       \
     type *name = &name##_l
 
-HT_CLONES real ht_cpu_begin_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b)
+HT_CLONES real ht_cpu_begin_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b,
+                                  int done)
 {
     HT_LOCAL(const ht_net, n, n_);
     HT_LOCAL(const ht_state, U, U_);
     HT_LOCAL(ht_work, w, w_);
-    real rate = 0;
 #pragma omp simd
     for (int i = a; i < b; ++i) {
         w->U0.A[i] = U->A[i];
         w->U0.Q[i] = U->Q[i];
         w->U0.C[i] = U->C[i];
     }
-    /* the rates of a block of cells first, then their maximum: with the maximum in the same
-     * loop the compiler vectorises neither */
-    enum { BLOCK = 256 };
-    real r[BLOCK];
-    for (int i = a, stop; i < b; i = stop) {
-        int v = vessel_run(n, i, b, &stop);
-        real p0 = n->vessel_p0[v], rdx = n->vessel_rdx[v];
-        for (int k0 = i; k0 < stop; k0 += BLOCK) {
-            int m = stop - k0 < BLOCK ? stop - k0 : BLOCK;
+    if (!done) {
+        for (int i = a, stop; i < b; i = stop) {
+            int v = vessel_run(n, i, b, &stop);
+            real p0 = n->vessel_p0[v], rdx = n->vessel_rdx[v];
 #pragma omp simd
-            for (int j = 0; j < m; ++j) r[j] = ht_prep_p_rate(n, U, w, k0 + j, p0, rdx);
-            /* the maximum skips NaN rates (`r > rate` is false), as the CUDA reduction does */
-            for (int j = 0; j < m; ++j) rate = r[j] > rate ? r[j] : rate;
+            for (int k = i; k < stop; ++k) w->rate[k] = ht_prep_p_rate(n, U, w, k, p0, rdx);
+        }
+        if (n->tracer) {
+#pragma omp simd
+            for (int i = a; i < b; ++i) ht_prep_c(U, w, i);
         }
     }
-    if (n->tracer) {
-#pragma omp simd
-        for (int i = a; i < b; ++i) ht_prep_c(U, w, i);
-    }
+    /* the maximum apart from the rates: in one loop the compiler vectorises neither; it
+     * skips NaN rates (`r > rate` is false), as the CUDA reduction does */
+    real rate = 0;
+    for (int i = a; i < b; ++i) rate = w->rate[i] > rate ? w->rate[i] : rate;
     return rate;
 }
 
@@ -184,12 +181,19 @@ HT_ALWAYS_INLINE void update_c(const ht_net *n, const ht_state *in, const ht_sta
     for (int k = lo; k < hi; ++k) ht_update_c(n, in, base, out, w, k, v, dt, ca, cb);
 }
 
-HT_ALWAYS_INLINE int any_failure(const ht_net *n, const ht_state *out, int a, int b, real dt,
-                                 int check_cfl)
+/* ht_check_cell of the new cell i; in stage 1 from the rate the update loop left in
+ * w->rate (the same function of the same state as ht_check_cell's). */
+HT_ALWAYS_INLINE int check_cell(const ht_state *out, const ht_work *w, int i, real dt, int s)
+{
+    return ht_check_code(out->A[i], out->Q[i], s == 1 && w->rate[i] * dt > 1);
+}
+
+HT_ALWAYS_INLINE int any_failure(const ht_state *out, const ht_work *w, int a, int b, real dt,
+                                 int s)
 {
     int any = 0;
 #pragma omp simd reduction(| : any)
-    for (int i = a; i < b; ++i) any |= ht_check_cell(n, out, i, dt, check_cfl);
+    for (int i = a; i < b; ++i) any |= check_cell(out, w, i, dt, s);
     return any;
 }
 
@@ -211,22 +215,27 @@ HT_CLONES int ht_cpu_update_cells(const ht_net *n_, const ht_state *in_, const h
             if (ca == 0) update_c(n, in, base, out, w, i, stop, v, dt, 0, cb);
             else update_c(n, in, base, out, w, i, stop, v, dt, ca, cb);
         }
+        /* while the new cells are at hand: after stage 0 stage 1's prep; after stage 1 the
+         * next step's first pass (its prep and the rates, which stage 1's CFL check needs
+         * too), for a state that nothing changes before that step (step_cpu.c) */
+        real p0 = n->vessel_p0[v], rdx = n->vessel_rdx[v];
         if (s == 0) {
-            /* stage 1's prep, while the new cells are at hand */
-            real p0 = n->vessel_p0[v];
 #pragma omp simd
             for (int k = i; k < stop; ++k) ht_prep_p(n, out, w, k, p0);
-            if (n->tracer) {
+        } else {
 #pragma omp simd
-                for (int k = i; k < stop; ++k) ht_prep_c(out, w, k);
-            }
+            for (int k = i; k < stop; ++k) w->rate[k] = ht_prep_p_rate(n, out, w, k, p0, rdx);
+        }
+        if (n->tracer) {
+#pragma omp simd
+            for (int k = i; k < stop; ++k) ht_prep_c(out, w, k);
         }
     }
-    int any = s == 1 ? any_failure(n, out, a, b, dt, 1) : any_failure(n, out, a, b, dt, 0);
+    int any = s == 1 ? any_failure(out, w, a, b, dt, 1) : any_failure(out, w, a, b, dt, 0);
     if (!any) return HT_OK;
     /* a failure (rare): the first failing cell, as a loop of one cell at a time finds it */
     for (int i = a; i < b; ++i) {
-        int code = ht_check_cell(n, out, i, dt, s == 1);
+        int code = check_cell(out, w, i, dt, s);
         if (code) {
             *bad_cell = i;
             return code;

@@ -130,14 +130,22 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
     if (!clk->fail && n->dev && n->dev[m].ecmo) {
         ht_ecmo_source_apply(n, out, w, m, dt, b);
-        if (s == 0) ht_ecmo_source_prep(n, out, w, m);
+        if (s == 0) {
+            ht_ecmo_source_prep(n, out, w, m);
+        } else {
+            /* the next step's first pass for the cells the source changed */
+            const ht_devices *D = &n->dev[m];
+            w->rate[D->ecmo_cell] = ht_prep_rate_cell(n, out, w, D->ecmo_cell);
+            if (D->dpc_cell >= 0) w->rate[D->dpc_cell] = ht_prep_rate_cell(n, out, w, D->dpc_cell);
+        }
     }
     return clk->fail;
 }
 
-/* The step's first pass: U0 = U, the CFL rates and stage 0's prep (ht_prep_rate_cell).
- * Returns the largest rate (NaN rates are skipped, as `r > rate` is false for them). */
-static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m)
+/* The step's first pass: U0 = U, the CFL rates and stage 0's prep (ht_prep_rate_cell), the
+ * latter two left by the previous step when done. Returns the largest rate (NaN rates are
+ * skipped, as `r > rate` is false for them). */
+static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m, int done)
 {
     int lo = m * n->m_cells, hi = lo + n->m_cells;
     real rate = 0;
@@ -145,7 +153,7 @@ static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m)
     {
         int c0, c1;
         ht_cpu_thread_cells(lo, hi, &c0, &c1);
-        real r = ht_cpu_begin_cells(n, U, w, c0, c1);
+        real r = ht_cpu_begin_cells(n, U, w, c0, c1, done);
         if (r > rate) rate = r;
     }
     return rate;
@@ -166,7 +174,13 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
         w->h_plv_ref0[m] = w->h_plv_ref[m];
         ht_devices_step_start(n, w, m);
     }
-    real dt = ht_dt_from_rate(n->cfl, step_begin(n, U, w, m), clk);
+    /* Stage 1's update computes the rates and the prep of the state it makes (its CFL check
+     * needs the rates anyway), so the next step need not: first_pass_done, set at the end of
+     * a step that changed the state no further. Anything else (a new or restored state, a
+     * failed step) leaves it 0, and the step computes them. */
+    int done = clk->first_pass_done;
+    clk->first_pass_done = 0;
+    real dt = ht_dt_from_rate(n->cfl, step_begin(n, U, w, m, done), clk);
     clk->dt = dt;
     if (!(dt > 0)) {
         record_fail(clk, HT_FAIL_CFL, m * n->m_cells, t);
@@ -183,5 +197,7 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
     }
     clk->t = t + dt;
     clk->step++;
+    /* the viscous step changed every cell after stage 1 */
+    clk->first_pass_done = !n->Gamma;
     return HT_OK;
 }
