@@ -23,7 +23,7 @@ cmake --build build -j "$(nproc)"
 if [ -z "${HT_NO_RUN:-}" ]; then
   mkdir -p out
   # the main job: cardiogenic shock + VA-ECMO 4 L/min + Impella CP P-8 (ECMELLA) on ADAN56,
-  # 3 beats (~3-5 s per beat on 2 cores); HT_MAIN_CASE picks another case, HT_MAIN_ARGS
+  # 3 beats (~1.5 s per beat on 2 cores); HT_MAIN_CASE picks another case, HT_MAIN_ARGS
   # other options (e.g. "--cycles 10")
   if [ -n "${HT_MAIN_CASE:-}" ]; then main_args=${HT_MAIN_ARGS:-}; else main_args=${HT_MAIN_ARGS:---cycles 3}; fi
   # shellcheck disable=SC2086
