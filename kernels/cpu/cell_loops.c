@@ -5,7 +5,8 @@
  * branches that remain (limiter kind, tracer, stage) are hoisted out of the loops, each
  * case a loop of its own. So one division or square root instruction serves two (SSE2) or
  * four (AVX2) cells, in the same IEEE operations as the scalar code: the results are bitwise
- * those of one cell at a time (tests/test_kernels.c, the CUDA backend's parity test).
+ * those of one cell at a time (tests/test_cell_loops.c), which is how the CUDA kernels run
+ * the same functions.
  *
  * CMakeLists.txt compiles this file with -fno-math-errno and -fno-trapping-math (a square
  * root may then be one instruction, and both arms of a selection may be computed: neither
@@ -41,7 +42,7 @@ void ht_cpu_thread_cells(int lo, int hi, int *a, int *b)
     *b = *a + q + (t < r);
 }
 
-/* The next run of cells [i, *stop) of one vessel *v within [i, b). */
+/* The run of cells [i, *stop) of one vessel within [i, b); returns the vessel. */
 static int vessel_run(const ht_net *n, int i, int b, int *stop)
 {
     int v = n->cell_vessel[i];
