@@ -442,7 +442,7 @@ def print_table(results, title, file=sys.stdout):
 # --- self-test ----------------------------------------------------------------------------
 
 # Expected FV-vs-B3D pressure RMS errors (fractions), from the files themselves
-# (see shared/benchmarks/*/SOURCE.md): CCA 0.19% after the +58 ms shift, thoracic aorta
+# (docs/benchmarks.md): CCA 0.19% after the +58 ms shift, thoracic aorta
 # 1.25% unshifted (1.13% at its best shift), bifurcation 0.45-0.51% unshifted.
 # Each entry: (case, site, align, lo, hi) on P.rms, and the allowed shift range (s).
 SELFTEST_EXPECT = [

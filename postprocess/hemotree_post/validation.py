@@ -8,7 +8,7 @@ reference, one PNG per case (docs/figures/, shown in docs/validation.md).
 - single pulse (inviscid, viscous): against linear theory, p = rho c0 Q(t - x/c0) / A0,
   damped by exp(-K_R x / (2 c0)) in the viscous case (an approximation; see the case file).
 - 37-artery in vitro and ADAN56: no reference waveforms are published with the benchmarks
-  (shared/benchmarks/README.md); their figure shows our last cycle at the probes.
+  (docs/benchmarks.md); their figure shows our last cycle at the probes.
 """
 import importlib.util
 import math
