@@ -19,7 +19,10 @@
 #include <omp.h>
 #endif
 
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(HT_NO_CPU_CLONES)
+/* GCC only: clang 14 builds the clones but leaves the plain name undefined for callers in
+ * other files (a clang build gets the baseline loops; -march=native gives it AVX2). */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(__clang__) && \
+    !defined(HT_NO_CPU_CLONES)
 #if __has_attribute(target_clones)
 #define HT_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
