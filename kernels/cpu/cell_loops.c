@@ -19,16 +19,14 @@
 #include <omp.h>
 #endif
 
-/* GCC only: clang 14 builds the clones but leaves the plain name undefined for callers in
- * other files (a clang build gets the baseline loops; -march=native gives it AVX2). */
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(__clang__) && \
-    !defined(HT_NO_CPU_CLONES)
-#if __has_attribute(target_clones)
-#define HT_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef HT_CLONES
-#define HT_CLONES
+/* Each exported loop function is its body built twice, for the baseline and for AVX2
+ * (`target("avx2")`), and picks the second where the CPU has AVX2 (__builtin_cpu_supports
+ * reads what the runtime found at start-up). Written out rather than with GCC's
+ * target_clones, which clang 14 does not link across files. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(HT_NO_CPU_AVX2)
+#define HT_AVX2 __attribute__((target("avx2")))
+#define HT_USE_AVX2 __builtin_cpu_supports("avx2")
 #endif
 
 #define HT_ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -64,7 +62,7 @@ static int vessel_run(const ht_net *n, int i, int b, int *stop)
     type name##_l = *(from);       \
     type *name = &name##_l
 
-HT_CLONES real ht_cpu_begin_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b,
+HT_ALWAYS_INLINE real begin_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b,
                                   int done)
 {
     HT_LOCAL(const ht_net, n, n_);
@@ -136,7 +134,7 @@ HT_ALWAYS_INLINE void inner_cells(const ht_net *n, const ht_state *U, ht_work *w
 
 /* A vessel's end cells take ht_reconstruct_cell (one-sided slopes), its inner cells the
  * vectorised loop. */
-HT_CLONES void ht_cpu_reconstruct_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b)
+HT_ALWAYS_INLINE void reconstruct_cells(const ht_net *n_, const ht_state *U_, ht_work *w_, int a, int b)
 {
     HT_LOCAL(const ht_net, n, n_);
     HT_LOCAL(const ht_state, U, U_);
@@ -154,7 +152,7 @@ HT_CLONES void ht_cpu_reconstruct_cells(const ht_net *n_, const ht_state *U_, ht
 /* ---- interior fluxes ---- */
 
 /* The faces right of the cells [a, b) but a vessel's last (a boundary or junction face). */
-HT_CLONES void ht_cpu_flux_cells(const ht_net *n_, ht_work *w_, int a, int b)
+HT_ALWAYS_INLINE void flux_cells(const ht_net *n_, ht_work *w_, int a, int b)
 {
     HT_LOCAL(const ht_net, n, n_);
     HT_LOCAL(ht_work, w, w_);
@@ -201,7 +199,7 @@ HT_ALWAYS_INLINE int any_failure(const ht_state *out, const ht_work *w, int a, i
     return any;
 }
 
-HT_CLONES int ht_cpu_update_cells(const ht_net *n_, const ht_state *in_, const ht_state *base_,
+HT_ALWAYS_INLINE int update_cells(const ht_net *n_, const ht_state *in_, const ht_state *base_,
                                   ht_state *out_, ht_work *w_, int a, int b, real dt, real ca,
                                   real cb, int s, int *bad_cell)
 {
@@ -246,4 +244,71 @@ HT_CLONES int ht_cpu_update_cells(const ht_net *n_, const ht_state *in_, const h
         }
     }
     return HT_OK;
+}
+
+/* ---- the two builds of each, and the choice ---- */
+
+#ifdef HT_AVX2
+HT_AVX2 static real begin_cells_avx2(const ht_net *n, const ht_state *U, ht_work *w, int a, int b,
+                                     int done)
+{
+    return begin_cells(n, U, w, a, b, done);
+}
+
+HT_AVX2 static void reconstruct_cells_avx2(const ht_net *n, const ht_state *U, ht_work *w, int a,
+                                           int b)
+{
+    reconstruct_cells(n, U, w, a, b);
+}
+
+HT_AVX2 static void flux_cells_avx2(const ht_net *n, ht_work *w, int a, int b)
+{
+    flux_cells(n, w, a, b);
+}
+
+HT_AVX2 static int update_cells_avx2(const ht_net *n, const ht_state *in, const ht_state *base,
+                                     ht_state *out, ht_work *w, int a, int b, real dt, real ca,
+                                     real cb, int s, int *bad_cell)
+{
+    return update_cells(n, in, base, out, w, a, b, dt, ca, cb, s, bad_cell);
+}
+#endif
+
+real ht_cpu_begin_cells(const ht_net *n, const ht_state *U, ht_work *w, int a, int b, int done)
+{
+#ifdef HT_AVX2
+    if (HT_USE_AVX2) return begin_cells_avx2(n, U, w, a, b, done);
+#endif
+    return begin_cells(n, U, w, a, b, done);
+}
+
+void ht_cpu_reconstruct_cells(const ht_net *n, const ht_state *U, ht_work *w, int a, int b)
+{
+#ifdef HT_AVX2
+    if (HT_USE_AVX2) {
+        reconstruct_cells_avx2(n, U, w, a, b);
+        return;
+    }
+#endif
+    reconstruct_cells(n, U, w, a, b);
+}
+
+void ht_cpu_flux_cells(const ht_net *n, ht_work *w, int a, int b)
+{
+#ifdef HT_AVX2
+    if (HT_USE_AVX2) {
+        flux_cells_avx2(n, w, a, b);
+        return;
+    }
+#endif
+    flux_cells(n, w, a, b);
+}
+
+int ht_cpu_update_cells(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
+                        ht_work *w, int a, int b, real dt, real ca, real cb, int s, int *bad_cell)
+{
+#ifdef HT_AVX2
+    if (HT_USE_AVX2) return update_cells_avx2(n, in, base, out, w, a, b, dt, ca, cb, s, bad_cell);
+#endif
+    return update_cells(n, in, base, out, w, a, b, dt, ca, cb, s, bad_cell);
 }
