@@ -24,6 +24,12 @@ for t in "$B"/test_gpu_*; do
   row "$(basename "$t")" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/$(basename "$t").log")"
 done
 
+# the CPU's vectorised loops against the per-cell functions on this host's CPU (another
+# vendor or vector width than the development machine's)
+"$B/test_cell_loops" > "$OUT/test_cell_loops.log" 2>&1
+rc=$?
+row "test_cell_loops (host CPU)" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(grep -m1 -o 'model name.*' /proc/cpuinfo | cut -c1-60)"
+
 # 2. parity: each case on both backends, same output times, compared field by field
 for c in cases/benchmarks/*.yaml ${HT_EXTRA_CASES:-}; do
   n=$(basename "$c" .yaml)
