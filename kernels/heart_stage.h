@@ -210,13 +210,22 @@ HT_HD void ht_ecmo_source_apply(const ht_net *n, ht_state *out, const ht_work *w
     }
 }
 
+/* The cells member m's ECMO source changes: the return tip's, and a distal perfusion
+ * cannula's if there is one. Returns their count. */
+HT_HD int ht_ecmo_source_cells(const ht_net *n, int m, int cell[2])
+{
+    const ht_devices *D = &n->dev[m];
+    cell[0] = D->ecmo_cell;
+    cell[1] = D->dpc_cell;
+    return D->dpc_cell >= 0 ? 2 : 1;
+}
+
 /* After stage 0's ECMO source: the cells it changed get their prep values (step.h) anew,
  * since the update loop prepared them for stage 1 before the source was added. */
 HT_HD void ht_ecmo_source_prep(const ht_net *n, const ht_state *out, ht_work *w, int m)
 {
-    const ht_devices *D = &n->dev[m];
-    ht_prep_cell(n, out, w, D->ecmo_cell);
-    if (D->dpc_cell >= 0) ht_prep_cell(n, out, w, D->dpc_cell);
+    int cell[2], nc = ht_ecmo_source_cells(n, m, cell);
+    for (int k = 0; k < nc; ++k) ht_prep_cell(n, out, w, cell[k]);
 }
 
 /* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,

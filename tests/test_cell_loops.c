@@ -25,24 +25,20 @@ static void part(int n, int P, int k, int *a, int *b)
     *b = (int)((long)n * (k + 1) / P);
 }
 
-typedef struct {
-    real *A, *Q, *C;
-} arrays;
-
-static ht_state alloc_state(int n, arrays *keep)
+static ht_state alloc_state(int n)
 {
     ht_state s;
-    s.A = keep->A = malloc((size_t)n * sizeof(real));
-    s.Q = keep->Q = malloc((size_t)n * sizeof(real));
-    s.C = keep->C = malloc((size_t)n * sizeof(real));
+    s.A = malloc((size_t)n * sizeof(real));
+    s.Q = malloc((size_t)n * sizeof(real));
+    s.C = malloc((size_t)n * sizeof(real));
     return s;
 }
 
-static void free_state(arrays *a)
+static void free_state(ht_state *s)
 {
-    free(a->A);
-    free(a->Q);
-    free(a->C);
+    free(s->A);
+    free(s->Q);
+    free(s->C);
 }
 
 /* One pass of the step's loops on state U (a real, developed flow) with work arrays wr (one
@@ -108,9 +104,8 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
 
     /* both stages' updates, stage 0 with the prep for stage 1 */
     real dt = 0.9 / rate_r;
-    arrays k1, k2, k3, k4;
-    ht_state o0r = alloc_state(nc, &k1), o0l = alloc_state(nc, &k2);
-    ht_state o1r = alloc_state(nc, &k3), o1l = alloc_state(nc, &k4);
+    ht_state o0r = alloc_state(nc), o0l = alloc_state(nc);
+    ht_state o1r = alloc_state(nc), o1l = alloc_state(nc);
     for (int s = 0; s < 2; ++s) {
         const ht_state *in = s ? &o0r : U;
         const ht_state *base = s ? &wr->U0 : U;
@@ -162,10 +157,10 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
     }
     CHECK(next_l == next_r && same(wl->U0.A, o1l.A, nc), "%s: next rate %.17g vs %.17g", what,
           next_l, next_r);
-    free_state(&k1);
-    free_state(&k2);
-    free_state(&k3);
-    free_state(&k4);
+    free_state(&o0r);
+    free_state(&o0l);
+    free_state(&o1r);
+    free_state(&o1l);
 }
 
 /* A cell update that fails: the loops name the first failing cell and its code, as a loop of
@@ -173,8 +168,7 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
 static void failure(const ht_net *n, ht_state *U, ht_work *w, int P, int cell, int code,
                     int later)
 {
-    arrays keep;
-    ht_state out = alloc_state(n->n_cells, &keep);
+    ht_state out = alloc_state(n->n_cells);
     real saveA = U->A[cell], saveQ = U->Q[cell], saveL = U->A[later];
     if (code == HT_FAIL_NONFINITE) U->Q[cell] = NAN;
     else U->A[cell] = -U->A[cell] * 4;
@@ -194,7 +188,7 @@ static void failure(const ht_net *n, ht_state *U, ht_work *w, int P, int cell, i
     U->A[cell] = saveA;
     U->Q[cell] = saveQ;
     U->A[later] = saveL;
-    free_state(&keep);
+    free_state(&out);
 }
 
 int main(void)

@@ -134,9 +134,8 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
             ht_ecmo_source_prep(n, out, w, m);
         } else {
             /* the next step's first pass for the cells the source changed */
-            const ht_devices *D = &n->dev[m];
-            w->rate[D->ecmo_cell] = ht_prep_rate_cell(n, out, w, D->ecmo_cell);
-            if (D->dpc_cell >= 0) w->rate[D->dpc_cell] = ht_prep_rate_cell(n, out, w, D->dpc_cell);
+            int cell[2], nc = ht_ecmo_source_cells(n, m, cell);
+            for (int k = 0; k < nc; ++k) w->rate[cell[k]] = ht_prep_rate_cell(n, out, w, cell[k]);
         }
     }
     return clk->fail;
