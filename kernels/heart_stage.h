@@ -220,12 +220,16 @@ HT_HD int ht_ecmo_source_cells(const ht_net *n, int m, int cell[2])
     return D->dpc_cell >= 0 ? 2 : 1;
 }
 
-/* After stage 0's ECMO source: the cells it changed get their prep values (step.h) anew,
- * since the update loop prepared them for stage 1 before the source was added. */
-HT_HD void ht_ecmo_source_prep(const ht_net *n, const ht_state *out, ht_work *w, int m)
+/* After stage s's ECMO source: the cells it changed get anew what the update loop computed
+ * for them before the source was added: after stage 0 their prep values for stage 1
+ * (step.h), after stage 1 the next step's first pass (prep and CFL rate, w->rate). */
+HT_HD void ht_ecmo_source_prep(const ht_net *n, const ht_state *out, ht_work *w, int m, int s)
 {
     int cell[2], nc = ht_ecmo_source_cells(n, m, cell);
-    for (int k = 0; k < nc; ++k) ht_prep_cell(n, out, w, cell[k]);
+    for (int k = 0; k < nc; ++k) {
+        if (s == 0) ht_prep_cell(n, out, w, cell[k]);
+        else w->rate[cell[k]] = ht_prep_rate_cell(n, out, w, cell[k]);
+    }
 }
 
 /* Blood volume stored in member m's outlet compliances at time t (m^3): windkessel C pc,

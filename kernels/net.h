@@ -131,9 +131,9 @@ typedef struct {
     real dt;              /* s, of the step in progress */
     real t_stop;          /* the next time a step must land on (output, end) */
     long step;
-    int first_pass_done;  /* CPU: the last step left w's cp, cc and rate for the state U as
-                           * it is (kernels/cpu/step_cpu.c); 0 makes the next step compute
-                           * them. The CUDA backend always computes them (k_dt). */
+    int first_pass_done;  /* the last step left w's cp, cc and rate for the state U as it
+                           * is (stage 1's update, step.h); 0 makes the next step compute
+                           * them (step_cpu.c's step_begin, the CUDA backend's k_begin) */
     int fail;             /* HT_FAIL_* */
     int fail_index;       /* cell (or junction, or outlet) */
     real fail_t;

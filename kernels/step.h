@@ -6,7 +6,9 @@
  *     boundary.h/junction.h every inlet, outlet, junction -> boundary-face fluxes
  *     ht_interior_flux      every interior face -> flux.h
  *     ht_update_cell        every cell: U^(s+1) = a U^n + b (U^(s) + dt L(U^(s))); after
- *                           stage 0 also ht_prep_cell of the new cell, for stage 1
+ *                           stage 0 also ht_prep_cell of the new cell, for stage 1; stage
+ *                           1 as ht_update_last_cell, which leaves the next step's first
+ *                           pass (its prep and CFL rate) behind
  *
  * Both backends run exactly this arithmetic: the CUDA kernels call these functions, the CPU's
  * vectorised loops (kernels/cpu/cell_loops.c) the parts they are composed of (ht_prep_p_rate
@@ -292,6 +294,23 @@ HT_HD_INLINE int ht_update_cell(const ht_net *n, const ht_state *in, const ht_st
     ht_update_aq(n, in, base, out, w, i, v, dt, a, b);
     if (n->tracer) ht_update_c(n, in, base, out, w, i, v, dt, a, b);
     return ht_check_cell(n, out, i, dt, check_cfl);
+}
+
+/* Stage 1's update of cell i whole, as the CUDA kernel runs it: ht_update_cell's A, Q and
+ * tracer update, then the next step's first pass of the new cell (ht_prep_rate_cell: its
+ * prep, and its CFL rate kept in w->rate), whose rate is also this stage's CFL check (the
+ * same function of the same state as ht_check_cell's). The next step takes them as they are
+ * unless something changes the state first (the ECMO source redoes its cells,
+ * ht_ecmo_source_prep; a viscous step or a restored state makes that step compute them). */
+HT_HD_INLINE int ht_update_last_cell(const ht_net *n, const ht_state *in, const ht_state *base,
+                                     ht_state *out, ht_work *w, int i, real dt)
+{
+    int v = n->cell_vessel[i];
+    ht_update_aq(n, in, base, out, w, i, v, dt, 0.5, 0.5);
+    if (n->tracer) ht_update_c(n, in, base, out, w, i, v, dt, 0.5, 0.5);
+    real r = ht_prep_rate_cell(n, out, w, i);
+    w->rate[i] = r;
+    return ht_check_code(out->A[i], out->Q[i], r * dt > 1);
 }
 
 /* Probe k: pressure, flow and area interpolated between two cell centres. */

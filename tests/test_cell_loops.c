@@ -113,8 +113,15 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
         real ca = s ? 0.5 : 0, cb = s ? 0.5 : 1;
         int bad_r = nc, code_r = HT_OK;
         for (int i = 0; i < nc; ++i) {
-            int code = ht_update_cell(n, in, base, outr, wr, i, dt, ca, cb, s == 1);
-            if (s == 0) ht_prep_cell(n, outr, wr, i);
+            /* as the CUDA kernel runs them: stage 1 whole, leaving the next first pass */
+            int code;
+            if (s == 0) {
+                code = ht_update_cell(n, in, base, outr, wr, i, dt, ca, cb, 0);
+                ht_prep_cell(n, outr, wr, i);
+            } else {
+                code = ht_update_last_cell(n, in, base, outr, wr, i, dt);
+                CHECK(code == ht_check_cell(n, outr, i, dt, 1), "%s: stage 1 check of cell %d", what, i);
+            }
             if (code && i < bad_r) {
                 bad_r = i;
                 code_r = code;
@@ -140,12 +147,23 @@ static void compare(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl
               what, s, code_l, bad_l, code_r, bad_r);
         if (s == 0) CHECK(same(wr->cp, wl->cp, nc), "%s: stage 1 prep", what);
     }
-    /* stage 1 left the next step's first pass of its state: prep, rates, and so dt */
+    /* stage 1 left the next step's first pass of its state (prep, rates, and so dt), the
+     * same as a fresh first pass of that state */
     real next_r = 0, next_l = 0;
+    real *left = malloc((size_t)nc * sizeof *left), *left_cp = malloc((size_t)nc * sizeof *left_cp);
+    CHECK(left && left_cp, "out of memory");
+    if (!left || !left_cp) exit(1);
+    memcpy(left, wr->rate, (size_t)nc * sizeof *left);
+    memcpy(left_cp, wr->cp, (size_t)nc * sizeof *left_cp);
+    poison(wr->cp, nc);
     for (int i = 0; i < nc; ++i) {
         wr->rate[i] = ht_prep_rate_cell(n, &o1r, wr, i);
         if (wr->rate[i] > next_r) next_r = wr->rate[i];
     }
+    CHECK(same(left, wr->rate, nc) && same(left_cp, wr->cp, nc),
+          "%s: stage 1's left-behind first pass vs a fresh one", what);
+    free(left);
+    free(left_cp);
     CHECK(same(wr->rate, wl->rate, nc), "%s: stage 1 rates", what);
     CHECK(same(wr->cp, wl->cp, nc), "%s: next step's prep", what);
     CHECK(!n->tracer || same(wr->cc, wl->cc, nc), "%s: next step's prep c", what);
@@ -189,6 +207,52 @@ static void failure(const ht_net *n, ht_state *U, ht_work *w, int P, int cell, i
     U->Q[cell] = saveQ;
     U->A[later] = saveL;
     free_state(&out);
+}
+
+/* Stage 1 with a step too long for the CFL condition: the first cell over it fails with
+ * HT_FAIL_CFL, the same in the loops and in the whole-cell function the CUDA kernel runs. */
+static void cfl_failure(const ht_net *n, const ht_state *U, ht_work *wr, ht_work *wl, int P)
+{
+    int nc = n->n_cells;
+    ht_state outr = alloc_state(nc), outl = alloc_state(nc);
+    real rate = 0;
+    for (int i = 0; i < nc; ++i) {
+        real r = ht_prep_rate_cell(n, U, wr, i);
+        if (r > rate) rate = r;
+        wl->cp[i] = wr->cp[i];
+        wl->cc[i] = wr->cc[i];
+    }
+    for (int i = 0; i < nc; ++i) ht_reconstruct_cell(n, U, wr, i);
+    for (int i = 0; i < nc; ++i)
+        if (!ht_is_last_cell(n, i)) ht_interior_flux(n, wr, i);
+    memcpy(wl->FA, wr->FA, (size_t)n->n_faces * sizeof *wl->FA);
+    memcpy(wl->FQl, wr->FQl, (size_t)n->n_faces * sizeof *wl->FQl);
+    memcpy(wl->FQr, wr->FQr, (size_t)n->n_faces * sizeof *wl->FQr);
+    memcpy(wl->FC, wr->FC, (size_t)n->n_faces * sizeof *wl->FC);
+    real dt = 1.02 / rate; /* over the limit only in the fastest cells */
+    int bad_r = nc, code_r = HT_OK;
+    for (int i = 0; i < nc; ++i) {
+        int code = ht_update_last_cell(n, U, U, &outr, wr, i, dt);
+        if (code && i < bad_r) {
+            bad_r = i;
+            code_r = code;
+        }
+    }
+    int bad_l = nc, code_l = HT_OK;
+    for (int k = 0; k < P; ++k) {
+        int a, b, cell = nc;
+        part(nc, P, k, &a, &b);
+        int code = ht_cpu_update_cells(n, U, U, &outl, wl, a, b, dt, 0.5, 0.5, 1, &cell);
+        if (code && cell < bad_l) {
+            bad_l = cell;
+            code_l = code;
+        }
+    }
+    CHECK(code_r == HT_FAIL_CFL && bad_r < nc, "CFL failure: code %d at cell %d", code_r, bad_r);
+    CHECK(bad_l == bad_r && code_l == code_r, "CFL failure: loops %d at %d, cell function %d at %d",
+          code_l, bad_l, code_r, bad_r);
+    free_state(&outr);
+    free_state(&outl);
 }
 
 int main(void)
@@ -242,6 +306,7 @@ int main(void)
     failure(n0, &sr.U, &sl.w, 3, 17, HT_FAIL_AREA, 40);
     failure(n0, &sr.U, &sl.w, 3, one, HT_FAIL_NONFINITE, one + 3);
     failure(n0, &sr.U, &sl.w, 1, one, HT_FAIL_NONFINITE, one + 3);
+    cfl_failure(n0, &sr.U, &sr.w, &sl.w, 3);
 
     ht_solver_free(&sr);
     ht_solver_free(&sl);

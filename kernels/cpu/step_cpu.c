@@ -130,13 +130,7 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
     if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
     if (!clk->fail && n->dev && n->dev[m].ecmo) {
         ht_ecmo_source_apply(n, out, w, m, dt, b);
-        if (s == 0) {
-            ht_ecmo_source_prep(n, out, w, m);
-        } else {
-            /* the next step's first pass for the cells the source changed */
-            int cell[2], nc = ht_ecmo_source_cells(n, m, cell);
-            for (int k = 0; k < nc; ++k) w->rate[cell[k]] = ht_prep_rate_cell(n, out, w, cell[k]);
-        }
+        ht_ecmo_source_prep(n, out, w, m, s);
     }
     return clk->fail;
 }

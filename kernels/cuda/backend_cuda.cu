@@ -216,14 +216,21 @@ __global__ void k_set_tstop(ht_dmember *mem, int M, real t_stop)
 }
 
 /* Start of a step: U0 = U, pc0 = pc, hX0 = hX (copy_state and the pc0 and hX0 lines of
- * ht_cpu_step). Launched with at least max(n_cells, n_outlets, n_members) threads. */
+ * ht_cpu_step), and the step's first pass (every cell's CFL rate into w.rate, and stage 0's
+ * prep: ht_prep_rate_cell) unless the previous step's stage 1 left it (first_pass_done, as
+ * cell_loops.c's begin_cells). Launched with at least max(n_cells, n_outlets, n_members)
+ * threads. */
 __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n.n_cells && !member_done(&mem[i / n.m_cells])) {
-        w.U0.A[i] = U.A[i];
-        w.U0.Q[i] = U.Q[i];
-        w.U0.C[i] = U.C[i];
+    if (i < n.n_cells) {
+        const ht_dmember *mb = &mem[i / n.m_cells];
+        if (!member_done(mb)) {
+            w.U0.A[i] = U.A[i];
+            w.U0.Q[i] = U.Q[i];
+            w.U0.C[i] = U.C[i];
+            if (!mb->clk.first_pass_done) w.rate[i] = ht_prep_rate_cell(&n, &U, &w, i);
+        }
     }
     if (i < n.n_outlets && !member_done(&mem[i / n.m_outlets])) {
         w.pc0[i] = w.pc[i];
@@ -236,12 +243,13 @@ __global__ void k_begin(ht_net n, ht_state U, ht_work w, const ht_dmember *mem)
     }
 }
 
-/* The CFL step of member m = blockIdx.x: the largest rate of its cells (ht_prep_rate_cell,
- * which also does stage 0's prep pass, as step_cpu.c's step_begin). A maximum is exact
- * whatever the order of the reduction (max only selects), so dt is bitwise the CPU's for the
- * same state; NaN rates are skipped as the CPU's `if (r > rate)` skips them. Then dt as
- * ht_cpu_step: ht_dt_from_rate, and a CFL failure when it is not positive. */
-__global__ void k_dt(ht_net n, ht_state U, ht_work w, ht_dmember *mem)
+/* The CFL step of member m = blockIdx.x: the largest of its cells' rates (w.rate, from k_begin
+ * or left by the previous step's stage 1). A maximum is exact whatever the order of the
+ * reduction (max only selects), so dt is bitwise the CPU's for the same state; NaN rates
+ * are skipped as the CPU's `rate > r` skips them. Then dt as ht_cpu_step: ht_dt_from_rate,
+ * and a CFL failure when it is not positive. Only loads here: the square roots and
+ * divisions of the rates ran in k_begin over the whole grid, not in this one block. */
+__global__ void k_dt(ht_net n, ht_work w, ht_dmember *mem)
 {
     __shared__ real smax[HT_CUDA_BS];
     int m = blockIdx.x, tid = threadIdx.x;
@@ -250,7 +258,7 @@ __global__ void k_dt(ht_net n, ht_state U, ht_work w, ht_dmember *mem)
     int lo = m * n.m_cells, hi = lo + n.m_cells;
     real r = 0;
     for (int i = lo + tid; i < hi; i += blockDim.x) {
-        real ri = ht_prep_rate_cell(&n, &U, &w, i);
+        real ri = w.rate[i];
         if (ri > r) r = ri;
     }
     smax[tid] = r;
@@ -261,6 +269,7 @@ __global__ void k_dt(ht_net n, ht_state U, ht_work w, ht_dmember *mem)
     }
     if (tid != 0) return;
     ht_clock *clk = &mb->clk;
+    clk->first_pass_done = 0; /* set again by k_step_end when the step ends as made */
     real dt = ht_dt_from_rate(n.cfl, smax[0], clk);
     clk->dt = dt;
     if (!(dt > 0)) {
@@ -360,10 +369,13 @@ __global__ void k_update(ht_net n, ht_state in, ht_state base, ht_state out, ht_
     ht_dmember *mb = &mem[i / n.m_cells];
     if (stage_done(mb)) return;
     real dt = mb->clk.dt;
-    real a = stage == 0 ? 0 : 0.5, b = stage == 0 ? 1 : 0.5;
-    int code = ht_update_cell(&n, &in, &base, &out, &w, i, dt, a, b, stage == 1);
-    /* stage 1's prep pass (stage 0's was k_dt's), as step_cpu.c's update loop */
-    if (stage == 0) ht_prep_cell(&n, &out, &w, i);
+    int code;
+    if (stage == 0) {
+        code = ht_update_cell(&n, &in, &base, &out, &w, i, dt, 0, 1, 0);
+        ht_prep_cell(&n, &out, &w, i); /* stage 1's prep (stage 0's was k_begin's) */
+    } else {
+        code = ht_update_last_cell(&n, &in, &base, &out, &w, i, dt);
+    }
     if (code) atomicMin(&mb->ckey, ((unsigned long long)i << 32) | (unsigned int)code);
 }
 
@@ -378,7 +390,7 @@ __global__ void k_ecmo_source(ht_net n, ht_state out, ht_work w, const ht_dmembe
     if (!n.dev || !n.dev[m].ecmo) return;
     real b = stage == 0 ? 1 : 0.5;
     ht_ecmo_source_apply(&n, &out, &w, m, mb->clk.dt, b);
-    if (stage == 0) ht_ecmo_source_prep(&n, &out, &w, m);
+    ht_ecmo_source_prep(&n, &out, &w, m, stage);
 }
 
 /* Viscoelastic wall: the backward-Euler viscous step of every vessel on the final state,
@@ -420,6 +432,8 @@ __global__ void k_step_end(ht_net n, ht_state U, ht_work w, ht_dmember *mem, ht_
             if (clk->fail == HT_OK) {
                 clk->t = clk->t + clk->dt;
                 clk->step++;
+                /* the viscous step changed every cell after stage 1 (k_begin redoes them) */
+                clk->first_pass_done = !n.Gamma;
                 if (clk->t >= clk->t_stop) clk->t = clk->t_stop; /* exact output times */
                 tnew = clk->t;
                 row = mb->nsamp;
@@ -471,7 +485,7 @@ static int enqueue_step(ht_cuda *g, char *err, size_t len)
 
     k_begin<<<nbeg, HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
     CU_LAUNCH(k_begin);
-    k_dt<<<M, HT_CUDA_BS, 0, st>>>(n, U, g->w, mem);
+    k_dt<<<M, HT_CUDA_BS, 0, st>>>(n, g->w, mem);
     CU_LAUNCH(k_dt);
     for (int s = 0; s < 2; ++s) {
         ht_state in = s == 0 ? U : U1;
