@@ -8,6 +8,7 @@
 #include "network.h"
 #include "output.h"
 #include "solver.h"
+#include "writer.h"
 #include "step.h"
 #include <unistd.h>
 #include "cpu/step_cpu.h"
@@ -16,6 +17,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Queued appends beyond this make the solver wait for the disk (writer.h): a few output
+ * times of a large ensemble (256 ADAN56 members: ~110 MB of fields per output time). */
+#define HT_WRITER_MAX_BYTES ((size_t)1 << 30)
 
 static double wall_now(void)
 {
@@ -266,6 +271,8 @@ typedef struct {
     int stopped;                /* reached its periodic state (run.stop_when_periodic): no more
                                  * steps, its output stays open until the launch ends */
     ht_member_result *res;
+    ht_writer *wr;              /* runs this member's appends (writer.h), slot = member index */
+    int slot;
 } member;
 
 static void fill_desc(const member *mb, ht_output_desc *dp)
@@ -312,36 +319,91 @@ static int open_output(member *mb, char *msg, size_t len)
     return ht_output_open(&d, &mb->out, msg, len);
 }
 
+/* The HDF5 appends of one output interval, queued to the writer (writer.h) with their own
+ * copies of the data, so the solver may go on and overwrite its buffers. */
+typedef struct {
+    ht_output *out;
+    size_t ns;          /* sample rows */
+    int np, heart;
+    double *t, *h;      /* [ns], [ns * HT_HEART_NSAMP] */
+    double *cols;       /* per probe: p, q, a columns of ns each */
+} probe_job;
+
+static int run_probe_job(void *arg, char *err, size_t len)
+{
+    probe_job *j = arg;
+    if (j->heart && ht_output_heart(j->out, j->ns, j->t, j->h, err, len)) return -1;
+    for (int p = 0; p < j->np; ++p) {
+        const double *col = j->cols + (size_t)p * 3 * j->ns;
+        if (ht_output_probe(j->out, p, j->ns, j->t, col, col + j->ns, col + 2 * j->ns, err, len)) return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    ht_output *out;
+    double t;
+    int n, tracer;
+    double *p, *q, *a, *u, *c, *sat;
+} fields_job;
+
+static int run_fields_job(void *arg, char *err, size_t len)
+{
+    fields_job *j = arg;
+    char msg[900];
+    if (!ht_output_fields_sat(j->out, j->t, j->p, j->q, j->a, j->u, j->tracer ? j->c : NULL, j->sat, msg, sizeof msg))
+        return 0;
+    snprintf(err, len, "%s (fields at t = %.6f s)", msg, j->t);
+    return -1;
+}
+
 /* The member's probe rows since the last drain, one probe at a time (the writer's order),
- * and its heart rows (to /heart and the per-beat metrics). */
+ * and its heart rows (to /heart, and here to the per-beat metrics). */
 static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, size_t len)
 {
     size_t ns = r->n;
-    if (mb->nw->net.heart && ns > 0) {
-        if (ht_output_heart(mb->out, ns, r->t, r->h, msg, len)) return -1;
-        if (ht_heart_metrics_feed(&mb->hm, ns, r->t, r->h)) {
-            snprintf(msg, len, "out of memory for the heart metrics");
-            return -1;
-        }
+    int heart = mb->nw->net.heart && ns > 0;
+    if (heart && ht_heart_metrics_feed(&mb->hm, ns, r->t, r->h)) {
+        snprintf(msg, len, "out of memory for the heart metrics");
+        return -1;
     }
-    if (np == 0) return 0;
-    double *col = malloc(sizeof(double) * 3 * (ns ? ns : 1));
-    if (!col) {
+    if (!heart && np == 0) return 0;
+    size_t nh = heart ? ns * HT_HEART_NSAMP : 0, nd = ns + nh + (size_t)np * 3 * ns;
+    probe_job *j = malloc(sizeof *j + nd * sizeof(double));
+    if (!j) {
         snprintf(msg, len, "out of memory");
         return -1;
     }
+    double *d = (double *)(j + 1);
+    *j = (probe_job){mb->out, ns, np, heart, d, d + ns, d + ns + nh};
+    if (ns) memcpy(j->t, r->t, ns * sizeof *j->t);
+    if (nh) memcpy(j->h, r->h, nh * sizeof *j->h);
     for (int p = 0; p < np; ++p) {
+        double *col = j->cols + (size_t)p * 3 * ns;
         for (size_t k = 0; k < ns; ++k) {
             col[k] = r->p[k * np + p];
             col[ns + k] = r->q[k * np + p];
             col[2 * ns + k] = r->a[k * np + p];
         }
-        if (ht_output_probe(mb->out, p, ns, r->t, col, col + ns, col + 2 * ns, msg, len)) {
-            free(col);
-            return -1;
-        }
     }
-    free(col);
+    ht_writer_submit(mb->wr, mb->slot, run_probe_job, j, sizeof *j + nd * sizeof(double));
+    return 0;
+}
+
+/* Queue the member's fields at time t (host_fields of fields_from_state). */
+static int write_fields(member *mb, double t, const host_fields *f, int n, char *msg, size_t len)
+{
+    size_t bytes = sizeof(fields_job) + 6 * (size_t)n * sizeof(double);
+    fields_job *j = malloc(bytes);
+    if (!j) {
+        snprintf(msg, len, "out of memory");
+        return -1;
+    }
+    double *d = (double *)(j + 1);
+    *j = (fields_job){mb->out, t, n, mb->c->tracer, d, d + n, d + 2 * n, d + 3 * n, d + 4 * n, d + 5 * n};
+    const double *src[6] = {f->p, f->q, f->a, f->u, f->c, f->sat};
+    for (int k = 0; k < 6; ++k) memcpy(d + (size_t)k * n, src[k], (size_t)n * sizeof(double));
+    ht_writer_submit(mb->wr, mb->slot, run_fields_job, j, bytes);
     return 0;
 }
 
@@ -349,6 +411,8 @@ static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, s
  * and as the file's status; the file itself stays (closed at the end). */
 static void member_fail(member *mb, long m, int M, int code, const char *msg, const char *kept)
 {
+    /* the status attribute is an HDF5 call: the writer must be idle */
+    ht_writer_drain(mb->wr);
     mb->done = 1;
     mb->res->code = code;
     copy_msg(mb->res->msg, sizeof mb->res->msg, msg, NULL);
@@ -356,6 +420,18 @@ static void member_fail(member *mb, long m, int M, int code, const char *msg, co
     else fprintf(stderr, "hemotree: %s\n", msg);
     if (kept) fprintf(stderr, "hemotree: %s\n", kept);
     if (mb->out) ht_output_attr(mb->out, "status", msg);
+}
+
+/* A failure of the member's queued appends (writer.h), reported as the synchronous write
+ * would have been: the member stops. 1 when it failed. */
+static int writer_failed(member *mb, long m, int M)
+{
+    const char *e = ht_writer_error(mb->wr, mb->slot);
+    if (!e) return 0;
+    char full[1100];
+    snprintf(full, sizeof full, "writing output: %s", e);
+    member_fail(mb, m, M, 1, full, NULL);
+    return 1;
 }
 
 static void member_metrics(member *mb, const ht_solver *s, int m, double wall)
@@ -684,8 +760,10 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     const ht_network *nw = nws[0];
     int stacked = 0, rc = 1;
     char *ck_path = NULL;                   /* checkpoint/restart, below */
+    ht_writer *wr = NULL;                   /* the output appends (writer.h), below */
     unsigned long long *cnt = NULL;         /* a checkpoint's output counts */
     memset(&stack, 0, sizeof stack);
+    if (M < 1) return 1; /* a launch has members (and the sizes below are then positive) */
     for (int m = 0; m < M; ++m) {
         memset(&res[m], 0, sizeof res[m]);
         res[m].code = 1;
@@ -726,6 +804,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         if (n->heart) ht_heart_metrics_init(&mbs[m].hm, n->heart_par[m].T, n->heart_par[m].lv.V0);
         if (n->heart && ht_ws_init(&mbs[m].ws, cases[m], nws[m], n->heart_par[m].T)) goto oom;
     }
+    int on_cuda = 0;
     if (o->backend != HT_BACKEND_CPU) {
         char berr[512];
         if (ht_solver_use_cuda(&s, berr, sizeof berr)) {
@@ -739,8 +818,25 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 goto done;
             }
             if (!o->quiet) printf("hemotree: backend cpu (CUDA not used: %s)\n", berr);
-        } else if (!o->quiet) {
-            printf("hemotree: backend cuda\n");
+        } else {
+            on_cuda = 1;
+            if (!o->quiet) printf("hemotree: backend cuda\n");
+        }
+    }
+
+    /* The appends run on a writer thread where the host would otherwise wait: on the CUDA
+     * backend the device steps meanwhile. On the CPU backend every core is stepping, so by
+     * default they run in line (--output-thread overrides either way). */
+    {
+        int threaded = o->output_thread > 0 || (o->output_thread == 0 && on_cuda);
+        if (!(wr = ht_writer_new(M, threaded, HT_WRITER_MAX_BYTES, msg, sizeof msg))) {
+            fprintf(stderr, "hemotree: %s\n", msg);
+            for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, msg, NULL);
+            goto done;
+        }
+        for (int m = 0; m < M; ++m) {
+            mbs[m].wr = wr;
+            mbs[m].slot = m;
         }
     }
 
@@ -832,7 +928,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         mb->vtot0 = ht_solver_total_volume(&s, m);
         fields_from_state(&s, m, &f);
         if (mb->ws.on) ht_ws_sample(&mb->ws, 0.0, f.q, f.c);
-        if (ht_output_fields_sat(mb->out, 0.0, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, f.sat, msg, sizeof msg)) {
+        if (write_fields(mb, 0.0, &f, mc, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "writing output: %s", msg);
             member_fail(mb, o->member_base + m, M, 1, full, NULL);
@@ -860,6 +956,11 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             member *mb = &mbs[m];
             ht_clock *clk = &s.clk[m];
             if (mb->done || mb->stopped) continue;
+            /* an append of an earlier output time that failed on the writer thread */
+            if (writer_failed(mb, o->member_base + m, M)) {
+                --live;
+                continue;
+            }
             /* what was sampled before a failure is still written */
             if (write_probes(mb, &s.rows[m], np, msg, sizeof msg)) {
                 char full[1100];
@@ -897,8 +998,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 --live;
                 continue;
             }
-            if (ht_output_fields_sat(mb->out, t_stop, f.p, f.q, f.a, f.u, mb->c->tracer ? f.c : NULL, f.sat, msg,
-                                     sizeof msg)) {
+            if (write_fields(mb, t_stop, &f, mc, msg, sizeof msg)) {
                 char full[1100];
                 snprintf(full, sizeof full, "writing output: %s", msg);
                 member_fail(mb, o->member_base + m, M, 1, full, NULL);
@@ -920,6 +1020,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
                                    : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9);
             if (due) {
+                ht_writer_drain(wr); /* the checkpoint records what the files hold */
                 cp.k = k;
                 cp.t = t_stop;
                 cp.wall = wall_now() - w0;
@@ -933,6 +1034,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             }
         }
         if (k == abort_at) {
+            ht_writer_drain(wr);
             for (int m = 0; m < M; ++m)
                 if (mbs[m].out) ht_output_sync(mbs[m].out, &cp.n_t[m], &cp.heart_n[m], cp.probe_n + (size_t)m * np, msg,
                                    sizeof msg);
@@ -951,11 +1053,17 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     }
     if (o->progress) printf("\n");
 
+    /* every append written (the wall time includes them), then the tables, in line */
+    ht_writer_drain(wr);
     double wall = wall_now() - w0;
     rc = 0;
     for (int m = 0; m < M; ++m) {
         member *mb = &mbs[m];
         mb->res->wall = wall;
+        if (!mb->done && writer_failed(mb, o->member_base + m, M)) {
+            rc = 1;
+            continue;
+        }
         if (mb->done) {
             rc = 1;
             continue;
@@ -969,6 +1077,7 @@ oom:
     for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, "out of memory", NULL);
     rc = 1;
 done:
+    ht_writer_free(wr); /* what is queued is written before the files close */
     for (int m = 0; mbs && m < M; ++m) {
         if (mbs[m].out && ht_output_close(mbs[m].out, msg, sizeof msg)) {
             fprintf(stderr, "hemotree: closing output: %s\n", msg);

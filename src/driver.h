@@ -24,6 +24,9 @@ typedef struct {
     /* sweeps: ht_ensemble_run_chunk gives each launch the checkpoint m<first>.ckpt beside its
      * first member's output, continues from it when it is there, removes it when done */
     int launch_ckpt;
+    /* output appends on a writer thread (src/writer.h): 1 on, -1 off, 0 auto (on with the
+     * CUDA backend, whose host would otherwise wait while the device steps) */
+    int output_thread;
 } ht_run_opts;
 
 enum { HT_BACKEND_AUTO = 0, HT_BACKEND_CPU, HT_BACKEND_CUDA };

@@ -33,7 +33,8 @@ static void usage_run(FILE *f)
     fprintf(f,
             "usage: hemotree run CASE.yaml [-o OUT.h5] [--cycles N] [--set key=value]...\n"
             "                    [--backend cpu|cuda|auto] [--quiet] [--jobs N] [--batch N]\n"
-            "                    [--checkpoint-every X] [--restart OUT.ckpt]\n\n"
+            "                    [--checkpoint-every X] [--restart OUT.ckpt]\n"
+            "                    [--output-thread on|off|auto]\n\n"
             "  CASE.yaml          a hemotree case, or an openBF network file (run unchanged)\n"
             "  -o, --output FILE  output HDF5 file (default: <case name>.h5); FILE with .xdmf\n"
             "                     beside it opens in ParaView\n"
@@ -44,6 +45,10 @@ static void usage_run(FILE *f)
             "                     otherwise CPU, and it says so); cuda without a device or in a\n"
             "                     build without CUDA is an error (exit 2)\n"
             "  --quiet            no summary at the end\n"
+            "  --output-thread T  on: the HDF5 appends run on a thread of their own while the\n"
+            "                     solver steps on; off: in line; auto (default): on with the\n"
+            "                     CUDA backend, off on the CPU (whose cores are all stepping).\n"
+            "                     The files are the same either way\n"
             "  --checkpoint-every X  write OUT.ckpt (beside OUT.h5) at the first output time\n"
             "                     after every X since the last: simulated seconds (\"0.5 s\")\n"
             "                     or wall-clock minutes (\"10 min\"), or \"off\" for none (the\n"
@@ -98,7 +103,7 @@ static void usage_sweep(FILE *f)
     fprintf(f,
             "usage: [mpirun -n N | srun] hemotree sweep SWEEP.yaml [-o OUTDIR] [--cycles N]\n"
             "                    [--set key=value]... [--backend cpu|cuda|auto] [--batch N] [--jobs N]\n"
-            "                    [--quiet]\n\n"
+            "                    [--quiet] [--output-thread on|off|auto]\n\n"
             "SWEEP.yaml names a base case (case: path, relative to the sweep file) and its members:\n"
             "parameters: with combine: product|zip, as an ensemble: section, or rows: file.csv (a\n"
             "header of key paths, one member per row). Each member k runs as `hemotree run` of the\n"
@@ -115,6 +120,10 @@ static void usage_sweep(FILE *f)
             "  --batch N          members per chunk (default 256 with GPUs, else 8 or the threads)\n"
             "  --jobs N           CPU threads per rank (default OMP_NUM_THREADS or the cores)\n"
             "  --quiet            no summary at the end\n"
+            "  --output-thread T  on: the HDF5 appends run on a thread of their own while the\n"
+            "                     solver steps on; off: in line; auto (default): on with the\n"
+            "                     CUDA backend, off on the CPU (whose cores are all stepping).\n"
+            "                     The files are the same either way\n"
             "  --checkpoint-every X  each launch of members writes OUTDIR/m<first>.ckpt at the\n"
             "                     first output time after every X (\"0.5 s\" simulated, \"10 min\"\n"
             "                     wall clock; default \"10 min\", \"off\" for none); it is removed\n"
@@ -296,6 +305,15 @@ int main(int argc, char **argv)
             o.restart = argv[a];
         } else if (is_run && !strcmp(s, "--quiet")) {
             o.quiet = 1;
+        } else if (is_run && !strcmp(s, "--output-thread")) {
+            const char *v = ++a < argc ? argv[a] : "";
+            if (!strcmp(v, "on")) o.output_thread = 1;
+            else if (!strcmp(v, "off")) o.output_thread = -1;
+            else if (!strcmp(v, "auto")) o.output_thread = 0;
+            else {
+                fprintf(stderr, "hemotree: --output-thread: expected on, off or auto, got '%s'\n", v);
+                return 2;
+            }
         } else if (s[0] == '-') {
             fprintf(stderr, "hemotree %s: unknown option '%s'\n", cmd, s);
             return 2;

@@ -22,3 +22,8 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_output.c)
   set_tests_properties(output_read_crash_py PROPERTIES
                        LABELS "python;output" FIXTURES_REQUIRED ht_output_crash)
 endif()
+
+# The output writer thread (src/writer.c): order, failures per member, back-pressure.
+ht_c_test(test_writer)
+add_test(NAME test_writer COMMAND test_writer)
+set_tests_properties(test_writer PROPERTIES LABELS "unit;output")

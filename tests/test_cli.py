@@ -121,10 +121,11 @@ def test_bad_input(path):
     assert os.path.basename(path) in r.stderr  # the message names the file
 
 
-def test_failure_keeps_output(tmp_path):
+@pytest.mark.parametrize("thread", ["off", "on"])
+def test_failure_keeps_output(tmp_path, thread):
     out = str(tmp_path / "fail.h5")
     # a suction of 2 L/s through an 8 mm artery empties it within a fraction of a second
-    r = run("run", TINY, "-o", out, "--set", "inlet.fourier.mean=-2 L/s")
+    r = run("run", TINY, "-o", out, "--set", "inlet.fourier.mean=-2 L/s", "--output-thread", thread)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert re.search(r"run failed at t = [0-9.]+ s", r.stderr), r.stderr
     assert re.search(r"vessel '\w+' at x = [0-9.]+ cm", r.stderr), r.stderr
@@ -135,6 +136,40 @@ def test_failure_keeps_output(tmp_path):
         status = f.attrs["status"]
         status = status.decode() if isinstance(status, bytes) else status
         assert status.startswith("run failed")
+
+
+def h5_datasets(path):
+    """Every dataset of a file by path, values as numpy arrays (strings as bytes)."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and not obj.is_virtual:
+                out[name] = np.asarray(obj[()])
+        f.visititems(visit)
+    return out
+
+
+@pytest.mark.parametrize("case", [TINY, os.path.join(HERE, "data", "heart", "tiny_devices.yaml")])
+def test_output_thread_same_file(tmp_path, case):
+    # the appends on the writer thread (--output-thread on) or in line: the same calls in the
+    # same order, so every dataset is the same, bit for bit (the wall-clock figures aside)
+    outs = {}
+    for mode in ("off", "on"):
+        outs[mode] = str(tmp_path / ("%s.h5" % mode))
+        r = run("run", case, "-o", outs[mode], "--cycles", "1", "--quiet", "--output-thread", mode)
+        assert r.returncode == 0, r.stderr
+    a, b = h5_datasets(outs["off"]), h5_datasets(outs["on"])
+    assert sorted(a) == sorted(b)
+    assert any(k.startswith(("probes/", "heart/")) for k in a) and any(k.startswith("fields/") for k in a)
+    compared = 0
+    for k in a:
+        if k.startswith("metrics/performance"):
+            continue
+        assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+        compared += 1
+    assert compared > 10
+    r = run("run", case, "--output-thread", "sometimes")
+    assert r.returncode == 2 and "--output-thread" in r.stderr
 
 
 def test_openbf_unchanged(tmp_path):
