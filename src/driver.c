@@ -729,6 +729,10 @@ static int ckpt_load(const char *path, const schedule *sc, ht_solver *s, member 
         GETN(s->w.hX, s->M); GETN(s->w.hX0, s->M); GETN(s->w.hlink, s->M); GETN(s->w.h_fail, s->M);
     }
     GETN(s->clk, s->M);
+    /* the first step after a restart computes its first pass afresh (the same values as the
+     * ones saved, step.h; but nothing then depends on the host and the device having
+     * restored the work arrays and the clocks together) */
+    for (int m = 0; m < M; ++m) s->clk[m].first_pass_done = 0;
     for (int m = 0; m < M && !r.short_read; ++m) ckpt_load_member(&r, sc, n, &mbs[m]);
     uint64_t end = 0;
     GET(end);
@@ -1015,6 +1019,12 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 --live;
             }
         }
+        /* a member that failed here (its output, not its numerics) steps no further */
+        for (int m = 0; m < M; ++m)
+            if (mbs[m].done && s.clk[m].fail == HT_OK) {
+                s.clk[m].fail = HT_STOPPED;
+                s.clk[m].fail_t = s.clk[m].t;
+            }
         ht_solver_probe_clear(&s);
         if (ck_path && k < sc.n_out && live > 0) {
             int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every

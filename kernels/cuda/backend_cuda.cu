@@ -189,9 +189,13 @@ __device__ static void commit_stage(const ht_net *n, ht_dmember *mb, int m, int 
     real t = stage_time(&mb->clk, stage);
     unsigned long long k = mb->bkey;
     if (k != HT_KEY_NONE) {
-        int b = (int)(k >> 32), code = (int)(k & 0xffffffffULL);
+        /* order 0 is the heart (k_heart_begin), recorded at the root inlet's cell as the CPU
+         * records it; boundaries are orders 1.. (k_boundary), so the heart's code wins over a
+         * failure of the root inlet in the same stage, as it does on the CPU (first recorded) */
+        int b = (int)(k >> 32) - 1, code = (int)(k & 0xffffffffULL);
         int ni = n->m_inlets, no = n->m_outlets;
-        int index = b < ni ? n->inlets[m * ni + b].cell
+        int index = b < 0 ? n->inlets[m * ni].cell
+                  : b < ni ? n->inlets[m * ni + b].cell
                   : b < ni + no ? n->outlets[m * no + b - ni].cell
                   : n->jend_cell[n->junc_off[m * n->m_junctions + b - ni - no]];
         dev_record_fail(&mb->clk, code, index, t);
@@ -300,15 +304,16 @@ __global__ void k_boundary(ht_net n, ht_work w, ht_dmember *mem, int stage)
     int ni = n.n_inlets, no = n.n_outlets, nj = n.n_junctions;
     if (b >= ni + no + nj) return;
     int m, order;
+    /* the CPU's serial order, from 1 (0 is the heart's: commit_stage) */
     if (b < ni) {
         m = b / n.m_inlets;
-        order = b - m * n.m_inlets;
+        order = 1 + b - m * n.m_inlets;
     } else if (b < ni + no) {
         m = (b - ni) / n.m_outlets;
-        order = n.m_inlets + (b - ni - m * n.m_outlets);
+        order = 1 + n.m_inlets + (b - ni - m * n.m_outlets);
     } else {
         m = (b - ni - no) / n.m_junctions;
-        order = n.m_inlets + n.m_outlets + (b - ni - no - m * n.m_junctions);
+        order = 1 + n.m_inlets + n.m_outlets + (b - ni - no - m * n.m_junctions);
     }
     ht_dmember *mb = &mem[m];
     if (member_done(mb)) return;
@@ -327,8 +332,8 @@ __global__ void k_boundary(ht_net n, ht_work w, ht_dmember *mem, int stage)
 }
 
 /* Closed loop, before k_boundary: ht_heart_begin_member of every stepping member (one thread
- * each). A failure is posted as the failure of the member's root inlet (boundary order 0:
- * its only inlet), which the CPU records first, at that inlet's cell. */
+ * each). A failure is posted with order 0, before every boundary's (the CPU records it
+ * first, at the root inlet's cell; commit_stage does the same). */
 __global__ void k_heart_begin(ht_net n, ht_work w, ht_dmember *mem, int stage)
 {
     int m = blockIdx.x * blockDim.x + threadIdx.x;
@@ -1086,7 +1091,18 @@ extern "C" int ht_cuda_state(ht_cuda *g, int to_device, real *buf, real *hbuf,
         }
         CU(cudaMemcpyAsync(g->mem, g->hmem, M * sizeof *g->hmem, cudaMemcpyHostToDevice, st));
     } else {
-        for (size_t m = 0; m < M; ++m) clk[m] = g->hmem[m].clk;
+        /* the device's clocks, but a stop or failure the host recorded since the last
+         * advance (a member at its periodic state) stays: the device has not heard of it
+         * yet (ht_cuda_advance pushes it), and a checkpoint must not resume the member */
+        for (size_t m = 0; m < M; ++m) {
+            ht_clock c = g->hmem[m].clk;
+            if (c.fail == HT_OK && clk[m].fail != HT_OK) {
+                c.fail = clk[m].fail;
+                c.fail_index = clk[m].fail_index;
+                c.fail_t = clk[m].fail_t;
+            }
+            clk[m] = c;
+        }
     }
     CU(cudaStreamSynchronize(st));
     return 0;
