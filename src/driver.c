@@ -17,10 +17,25 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Queued appends beyond this make the solver wait for the disk (writer.h): a few output
  * times of a large ensemble (256 ADAN56 members: ~110 MB of fields per output time). */
 #define HT_WRITER_MAX_BYTES ((size_t)1 << 30)
+
+/* A core the solver does not use (its OpenMP threads fewer than the cores online), on which
+ * the output writer's thread can run without slowing the step down. */
+static int spare_core(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    return cores > threads;
+}
 
 static double wall_now(void)
 {
@@ -828,11 +843,12 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
     }
 
-    /* The appends run on a writer thread where the host would otherwise wait: on the CUDA
-     * backend the device steps meanwhile. On the CPU backend every core is stepping, so by
-     * default they run in line (--output-thread overrides either way). */
+    /* The appends run on a writer thread where that costs the step nothing: on the CUDA
+     * backend (the host would otherwise wait while the device steps) or with a core the
+     * CPU backend's threads leave free. Where every core steps, in line (measured:
+     * docs/performance.md); --output-thread overrides either way. */
     {
-        int threaded = o->output_thread > 0 || (o->output_thread == 0 && on_cuda);
+        int threaded = o->output_thread > 0 || (o->output_thread == 0 && (on_cuda || spare_core()));
         if (!(wr = ht_writer_new(M, threaded, HT_WRITER_MAX_BYTES, msg, sizeof msg))) {
             fprintf(stderr, "hemotree: %s\n", msg);
             for (int m = 0; m < M; ++m) copy_msg(res[m].msg, sizeof res[m].msg, msg, NULL);

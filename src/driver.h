@@ -25,7 +25,8 @@ typedef struct {
      * first member's output, continues from it when it is there, removes it when done */
     int launch_ckpt;
     /* output appends on a writer thread (src/writer.h): 1 on, -1 off, 0 auto (on with the
-     * CUDA backend, whose host would otherwise wait while the device steps) */
+     * CUDA backend, whose host would otherwise wait while the device steps, or with a core
+     * the CPU backend's threads leave free) */
     int output_thread;
 } ht_run_opts;
 
