@@ -6,9 +6,9 @@
  * with s_k = +1 where the vessel ends at the junction and -1 where it starts there. Then
  *     sum_k s_k A_k u_k = 0                                   (mass)
  *     p_k + rho u_k^2 / 2 = p_1 + rho u_1^2 / 2,   k = 2..n   (total pressure)
- * is n equations in n unknowns, solved by Newton with the analytic Jacobian until the
- * largest relative update is below junction_tol; failure to converge is reported, never
- * ignored. The tracer leaving the junction is the flow-weighted mix of the inflows. */
+ * is n equations in n unknowns, solved by Newton with the analytic Jacobian (its arrow
+ * shape solved in closed form, ht_junction_newton_step) until the largest relative update
+ * is below junction_tol; failure to converge is reported, never ignored. The tracer leaving the junction is the flow-weighted mix of the inflows. */
 #ifndef HT_JUNCTION_H
 #define HT_JUNCTION_H
 #include "net.h"
@@ -16,36 +16,31 @@
 #include "flux.h"
 #include "boundary.h"
 
-/* Gaussian elimination with partial pivoting on an m x m system (m <= HT_JUNCTION_MAX);
- * J is destroyed, the solution overwrites b. Returns 0, or 1 if singular. */
-HT_HD int ht_dense_solve(int m, real J[HT_JUNCTION_MAX][HT_JUNCTION_MAX], real *b)
+/* The Newton system has an arrow shape: row 0 (mass) is full, row k >= 1 (total pressure
+ * of end k against end 0) has entries only in columns 0 and k:
+ *     sum_k a_k x_k = f_0,        -d_0 x_0 + d_k x_k = f_k   (k >= 1)
+ * with a_k = d(s_k A_k u_k)/dA_k = s_k u_k - c_k and d_k = dH_k/dA_k. Eliminating x_k from
+ * row 0 gives x_0 in closed form and then every x_k, with two divisions in a row (1/d_k, all
+ * independent, then x_0) where Gaussian elimination with pivoting chained ~2m of them
+ * through a matrix indexed at run time (local memory on a GPU). For subsonic ends
+ * (|u| < c) a_k < 0 and d_k = (rho c / A)(c - s u) > 0, so every term of the pivot
+ * a_0 + d_0 sum_k a_k / d_k is negative: no cancellation, no pivoting needed. Returns 0,
+ * or 1 when a pivot is zero or not finite (f is then left as it is). */
+HT_HD int ht_junction_newton_step(int m, const real *a, const real *d, real *f)
 {
-    for (int col = 0; col < m; ++col) {
-        int piv = col;
-        for (int r = col + 1; r < m; ++r)
-            if (fabs(J[r][col]) > fabs(J[piv][col])) piv = r;
-        if (J[piv][col] == 0) return 1;
-        if (piv != col) {
-            for (int c = 0; c < m; ++c) {
-                real tmp = J[col][c];
-                J[col][c] = J[piv][c];
-                J[piv][c] = tmp;
-            }
-            real tb = b[col];
-            b[col] = b[piv];
-            b[piv] = tb;
-        }
-        for (int r = col + 1; r < m; ++r) {
-            real f = J[r][col] / J[col][col];
-            for (int c = col; c < m; ++c) J[r][c] -= f * J[col][c];
-            b[r] -= f * b[col];
-        }
+    real rd[HT_JUNCTION_MAX];
+    real num = f[0], den = a[0];
+    for (int k = 1; k < m; ++k) {
+        if (!(d[k] != 0)) return 1;
+        rd[k] = 1 / d[k];
+        real g = a[k] * rd[k];
+        num -= g * f[k];
+        den += d[0] * g;
     }
-    for (int r = m - 1; r >= 0; --r) {
-        real s = b[r];
-        for (int c = r + 1; c < m; ++c) s -= J[r][c] * b[c];
-        b[r] = s / J[r][r];
-    }
+    if (!(den != 0 && isfinite(den))) return 1;
+    real x0 = num / den;
+    for (int k = 1; k < m; ++k) f[k] = (f[k] + d[0] * x0) * rd[k];
+    f[0] = x0;
     return 0;
 }
 
@@ -60,39 +55,29 @@ HT_HD int ht_junction_solve(int m, const int *s, const real *s0, const real *K, 
     for (int k = 0; k < m; ++k)
         W[k] = Q[k] / A[k] + 4 * s[k] * ht_wave_speed(A[k], K[k], rho);
     for (int it = 1; it <= maxit; ++it) {
-        real J[HT_JUNCTION_MAX][HT_JUNCTION_MAX];
-        real F[HT_JUNCTION_MAX];
-        real u[HT_JUNCTION_MAX], c[HT_JUNCTION_MAX], H[HT_JUNCTION_MAX], dH[HT_JUNCTION_MAX];
-        for (int k = 0; k < m; ++k) {
-            c[k] = ht_wave_speed(A[k], K[k], rho);
-            u[k] = W[k] - 4 * s[k] * c[k];
-            real sA = sqrt(A[k]);
-            H[k] = p0[k] + K[k] * (sA - s0[k]) + 0.5 * rho * u[k] * u[k];
-            /* du/dA = -s c / A */
-            dH[k] = K[k] / (2 * sA) - rho * u[k] * s[k] * c[k] / A[k];
-        }
-        for (int r = 0; r < m; ++r)
-            for (int k = 0; k < m; ++k) J[r][k] = 0;
+        real F[HT_JUNCTION_MAX], a[HT_JUNCTION_MAX], d[HT_JUNCTION_MAX], H[HT_JUNCTION_MAX];
         F[0] = 0;
         for (int k = 0; k < m; ++k) {
-            F[0] += s[k] * A[k] * u[k];
-            J[0][k] = s[k] * u[k] - c[k];   /* d(s A u)/dA = s (u - s c) */
+            real sA = sqrt(A[k]);
+            real c = ht_wave_speed_s(sA, K[k], rho);
+            real u = W[k] - 4 * s[k] * c;
+            H[k] = p0[k] + K[k] * (sA - s0[k]) + 0.5 * rho * u * u;
+            /* du/dA = -s c / A */
+            d[k] = K[k] / (2 * sA) - rho * u * s[k] * c / A[k];
+            F[0] -= s[k] * A[k] * u;
+            a[k] = s[k] * u - c; /* d(s A u)/dA = s (u - s c) */
         }
-        for (int k = 1; k < m; ++k) {
-            F[k] = H[k] - H[0];
-            J[k][0] = -dH[0];
-            J[k][k] = dH[k];
-        }
-        for (int k = 0; k < m; ++k) F[k] = -F[k];
-        if (ht_dense_solve(m, J, F)) return -1;
-        real worst = 0;
+        for (int k = 1; k < m; ++k) F[k] = -(H[k] - H[0]);
+        if (ht_junction_newton_step(m, a, d, F)) return -1;
+        int done = 1;
         for (int k = 0; k < m; ++k) {
             real dA = F[k];
             if (A[k] + dA < 0.5 * A[k]) dA = -0.5 * A[k];
             A[k] += dA;
-            worst = ht_max(worst, fabs(dA) / A[k]);
+            /* |dA| / A <= tol without the division */
+            done &= fabs(dA) <= tol * A[k];
         }
-        if (worst <= tol) {
+        if (done) {
             for (int k = 0; k < m; ++k)
                 Q[k] = A[k] * (W[k] - 4 * s[k] * ht_wave_speed(A[k], K[k], rho));
             return it;

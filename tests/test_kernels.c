@@ -95,6 +95,71 @@ static void test_flux(void)
     CHECK(ht_tracer_flux(2.0, 0.3, 0.9) == 0.6 && ht_tracer_flux(-2.0, 0.3, 0.9) == -1.8, "upwind tracer");
 }
 
+/* The junction's Newton step (the arrow-shaped system solved in closed form) against
+ * Gaussian elimination with partial pivoting of the full matrix, for 2 to HT_JUNCTION_MAX
+ * ends with coefficients of the signs a subsonic junction has (a_k < 0 < d_k) and of
+ * mixed signs too; and a zero pivot reported, not divided by. */
+static void test_junction_step(void)
+{
+    unsigned seed = 12345;
+    for (int trial = 0; trial < 200; ++trial) {
+        int m = 2 + trial % (HT_JUNCTION_MAX - 1);
+        double a[HT_JUNCTION_MAX], d[HT_JUNCTION_MAX], f[HT_JUNCTION_MAX], x[HT_JUNCTION_MAX];
+        double J[HT_JUNCTION_MAX][HT_JUNCTION_MAX] = {{0}};
+        for (int k = 0; k < m; ++k) {
+            seed = seed * 1103515245u + 12345u;
+            double r1 = (seed >> 8) / 16777216.0;
+            seed = seed * 1103515245u + 12345u;
+            double r2 = (seed >> 8) / 16777216.0;
+            seed = seed * 1103515245u + 12345u;
+            double r3 = (seed >> 8) / 16777216.0;
+            int mixed = trial % 3 == 0;
+            a[k] = mixed ? r1 - 0.5 : -(0.1 + r1);
+            d[k] = mixed ? r2 - 0.3 : 0.1 + r2;
+            f[k] = r3 - 0.5;
+        }
+        for (int k = 0; k < m; ++k) J[0][k] = a[k];
+        for (int k = 1; k < m; ++k) {
+            J[k][0] = -d[0];
+            J[k][k] = d[k];
+        }
+        /* reference: elimination with partial pivoting */
+        for (int k = 0; k < m; ++k) x[k] = f[k];
+        for (int col = 0; col < m; ++col) {
+            int piv = col;
+            for (int r = col + 1; r < m; ++r)
+                if (fabs(J[r][col]) > fabs(J[piv][col])) piv = r;
+            for (int c = 0; c < m; ++c) {
+                double t = J[col][c];
+                J[col][c] = J[piv][c];
+                J[piv][c] = t;
+            }
+            double t = x[col];
+            x[col] = x[piv];
+            x[piv] = t;
+            for (int r = col + 1; r < m; ++r) {
+                double g = J[r][col] / J[col][col];
+                for (int c = col; c < m; ++c) J[r][c] -= g * J[col][c];
+                x[r] -= g * x[col];
+            }
+        }
+        for (int r = m - 1; r >= 0; --r) {
+            double acc = x[r];
+            for (int c = r + 1; c < m; ++c) acc -= J[r][c] * x[c];
+            x[r] = acc / J[r][r];
+        }
+        CHECK(ht_junction_newton_step(m, a, d, f) == 0, "trial %d: step refused", trial);
+        double scale = 0;
+        for (int k = 0; k < m; ++k) scale = fmax(scale, fabs(x[k]));
+        for (int k = 0; k < m; ++k)
+            CHECK(fabs(f[k] - x[k]) <= 1e-9 * scale, "trial %d (m = %d): x[%d] %.17g vs %.17g", trial, m, k,
+                  f[k], x[k]);
+    }
+    /* a singular system: d_1 = 0 (row 1 reads -d_0 x_0 = f_1 and x_1 is free) */
+    double a[2] = {-1, -1}, d[2] = {1, 0}, f[2] = {1, 1};
+    CHECK(ht_junction_newton_step(2, a, d, f) == 1 && f[0] == 1 && f[1] == 1, "zero pivot reported");
+}
+
 static void test_junction(void)
 {
     double rho = 1060;
@@ -212,6 +277,7 @@ int main(void)
     test_tubelaw();
     test_limiters();
     test_flux();
+    test_junction_step();
     test_junction();
     test_outlet();
     test_pressure_inlet();
