@@ -24,14 +24,16 @@
  * independent, then x_0) where Gaussian elimination with pivoting chained ~2m of them
  * through a matrix indexed at run time (local memory on a GPU). For subsonic ends
  * (|u| < c) a_k < 0 and d_k = (rho c / A)(c - s u) > 0, so every term of the pivot
- * a_0 + d_0 sum_k a_k / d_k is negative: no cancellation, no pivoting needed. Returns 0,
- * or 1 when a pivot is zero or not finite (f is then left as it is). */
+ * a_0 + d_0 sum_k a_k / d_k is negative: no cancellation, no pivoting needed. Returns 0;
+ * or 1, f left as it is, outside that range: a d_k (k >= 1) zero or not finite (an end at
+ * exactly sonic speed: the system may still be solvable, but the model is not meant to
+ * go there, and the junction then reports a failure) or a pivot zero or not finite. */
 HT_HD int ht_junction_newton_step(int m, const real *a, const real *d, real *f)
 {
     real rd[HT_JUNCTION_MAX];
     real num = f[0], den = a[0];
     for (int k = 1; k < m; ++k) {
-        if (!(d[k] != 0)) return 1;
+        if (!(d[k] != 0 && isfinite(d[k]))) return 1;
         rd[k] = 1 / d[k];
         real g = a[k] * rd[k];
         num -= g * f[k];

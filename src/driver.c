@@ -25,16 +25,16 @@
  * times of a large ensemble (256 ADAN56 members: ~110 MB of fields per output time). */
 #define HT_WRITER_MAX_BYTES ((size_t)1 << 30)
 
-/* A core the solver does not use (its OpenMP threads fewer than the cores online), on which
- * the output writer's thread can run without slowing the step down. */
+/* A core the solver does not use (its OpenMP threads fewer than the cores this process may
+ * run on: libgomp's count follows the affinity mask a batch system or mpirun binding sets),
+ * on which the output writer's thread can run without slowing the step down. */
 static int spare_core(void)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = 1;
 #ifdef _OPENMP
-    threads = omp_get_max_threads();
+    return omp_get_num_procs() > omp_get_max_threads();
+#else
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
 #endif
-    return cores > threads;
 }
 
 static double wall_now(void)
@@ -288,6 +288,7 @@ typedef struct {
     ht_member_result *res;
     ht_writer *wr;              /* runs this member's appends (writer.h), slot = member index */
     int slot;
+    long refuse_k;              /* test hook: the output time whose fields append fails, or -1 */
 } member;
 
 static void fill_desc(const member *mb, ht_output_desc *dp)
@@ -358,7 +359,7 @@ static int run_probe_job(void *arg, char *err, size_t len)
 typedef struct {
     ht_output *out;
     double t;
-    int n, tracer;
+    int n, tracer, refuse;
     double *p, *q, *a, *u, *c, *sat;
 } fields_job;
 
@@ -366,6 +367,10 @@ static int run_fields_job(void *arg, char *err, size_t len)
 {
     fields_job *j = arg;
     char msg[900];
+    if (j->refuse) {
+        snprintf(err, len, "test hook HEMOTREE_TEST_REFUSE_FIELDS: fields at t = %.6f s not written", j->t);
+        return -1;
+    }
     if (!ht_output_fields_sat(j->out, j->t, j->p, j->q, j->a, j->u, j->tracer ? j->c : NULL, j->sat, msg, sizeof msg))
         return 0;
     snprintf(err, len, "%s (fields at t = %.6f s)", msg, j->t);
@@ -405,8 +410,8 @@ static int write_probes(member *mb, const ht_probe_rows *r, int np, char *msg, s
     return 0;
 }
 
-/* Queue the member's fields at time t (host_fields of fields_from_state). */
-static int write_fields(member *mb, double t, const host_fields *f, int n, char *msg, size_t len)
+/* Queue the member's fields at output time k, t (host_fields of fields_from_state). */
+static int write_fields(member *mb, long k, double t, const host_fields *f, int n, char *msg, size_t len)
 {
     size_t bytes = sizeof(fields_job) + 6 * (size_t)n * sizeof(double);
     fields_job *j = malloc(bytes);
@@ -415,9 +420,10 @@ static int write_fields(member *mb, double t, const host_fields *f, int n, char 
         return -1;
     }
     double *d = (double *)(j + 1);
-    *j = (fields_job){mb->out, t, n, mb->c->tracer, d, d + n, d + 2 * n, d + 3 * n, d + 4 * n, d + 5 * n};
+    *j = (fields_job){mb->out, t, n, mb->c->tracer, k == mb->refuse_k, d, d + n, d + 2 * n, d + 3 * n, d + 4 * n,
+                      d + 5 * n};
     const double *src[6] = {f->p, f->q, f->a, f->u, f->c, f->sat};
-    for (int k = 0; k < 6; ++k) memcpy(d + (size_t)k * n, src[k], (size_t)n * sizeof(double));
+    for (int a = 0; a < 6; ++a) memcpy(d + (size_t)a * n, src[a], (size_t)n * sizeof(double));
     ht_writer_submit(mb->wr, mb->slot, run_fields_job, j, bytes);
     return 0;
 }
@@ -930,6 +936,20 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         }
     }
 
+    /* test hook (tests/test_cli.py): HEMOTREE_TEST_REFUSE_FIELDS=M:K makes member M's fields
+     * append at output time K fail, as a full disk would: the member stops with the message,
+     * its file keeps what came before, the other members go on */
+    {
+        const char *hook = getenv("HEMOTREE_TEST_REFUSE_FIELDS");
+        long hm = -1, hk = -1;
+        if (hook && *hook) {
+            char *end;
+            hm = strtol(hook, &end, 10);
+            if (*end == ':') hk = strtol(end + 1, NULL, 10);
+        }
+        for (int m = 0; m < M; ++m) mbs[m].refuse_k = o->member_base + m == hm ? hk : -1;
+    }
+
     int live = 0;
     for (int m = 0; m < M; ++m) {
         member *mb = &mbs[m];
@@ -937,6 +957,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             live += !mb->done && !mb->stopped;
             continue;
         }
+        ht_writer_drain(wr); /* creating a file is an HDF5 call: the writer must be idle */
         if (open_output(mb, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "cannot write output: %s", msg);
@@ -948,12 +969,13 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         mb->vtot0 = ht_solver_total_volume(&s, m);
         fields_from_state(&s, m, &f);
         if (mb->ws.on) ht_ws_sample(&mb->ws, 0.0, f.q, f.c);
-        if (write_fields(mb, 0.0, &f, mc, msg, sizeof msg)) {
+        if (write_fields(mb, 0, 0.0, &f, mc, msg, sizeof msg)) {
             char full[1100];
             snprintf(full, sizeof full, "writing output: %s", msg);
             member_fail(mb, o->member_base + m, M, 1, full, NULL);
             continue;
         }
+        if (writer_failed(mb, o->member_base + m, M)) continue; /* in line: this very write */
         ++live;
     }
     /* members that could not even start their output do not run */
@@ -998,7 +1020,13 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                     ht_network_where(mb->nw, mb->c, clk->fail_index - m * mc, where, sizeof where);
                 snprintf(full, sizeof full, "run failed at t = %.6f s (step %ld): %s in %s", clk->fail_t, clk->step,
                          fail_text(clk->fail), where);
-                snprintf(kept, sizeof kept, "output up to t = %.6f s kept in %s", (k - 1) * sc.interval, mb->path);
+                ht_writer_drain(wr);
+                const char *we = ht_writer_error(wr, m);
+                if (we)
+                    snprintf(kept, sizeof kept, "output up to t = %.6f s kept in %s, but not all of it could be written: %.600s",
+                             (k - 1) * sc.interval, mb->path, we);
+                else
+                    snprintf(kept, sizeof kept, "output up to t = %.6f s kept in %s", (k - 1) * sc.interval, mb->path);
                 if (o->progress && M == 1) fprintf(stderr, "\n");
                 member_fail(mb, o->member_base + m, M, 1, full, kept);
                 --live;
@@ -1018,10 +1046,15 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 --live;
                 continue;
             }
-            if (write_fields(mb, t_stop, &f, mc, msg, sizeof msg)) {
+            if (write_fields(mb, k, t_stop, &f, mc, msg, sizeof msg)) {
                 char full[1100];
                 snprintf(full, sizeof full, "writing output: %s", msg);
                 member_fail(mb, o->member_base + m, M, 1, full, NULL);
+                --live;
+                continue;
+            }
+            /* in line, these very writes; on the thread, any finished by now */
+            if (writer_failed(mb, o->member_base + m, M)) {
                 --live;
                 continue;
             }
@@ -1046,7 +1079,16 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
             int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
                                    : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9);
             if (due) {
-                ht_writer_drain(wr); /* the checkpoint records what the files hold */
+                /* the checkpoint records what the files hold: every append written, and a
+                 * member whose append failed recorded as failed (a restart must not take it
+                 * up again with an output time missing) */
+                ht_writer_drain(wr);
+                for (int m = 0; m < M; ++m)
+                    if (!mbs[m].done && !mbs[m].stopped && writer_failed(&mbs[m], o->member_base + m, M)) {
+                        --live;
+                        s.clk[m].fail = HT_STOPPED;
+                        s.clk[m].fail_t = s.clk[m].t;
+                    }
                 cp.k = k;
                 cp.t = t_stop;
                 cp.wall = wall_now() - w0;

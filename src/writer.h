@@ -5,8 +5,8 @@
  *
  * Why one thread: HDF5 (Debian's serial build included) is not reentrant, so all its calls
  * must be serialised; one writer thread does that by construction, and the driver makes no
- * HDF5 call of its own without ht_writer_drain first (checkpoints, status attributes, the
- * end-of-run tables, close). The files are the same either way: the same calls, in the same
+ * HDF5 call of its own without ht_writer_drain first (opening a member's file, checkpoints,
+ * status attributes, the end-of-run tables, close). The files are the same either way: the same calls, in the same
  * order, with the same data (tests/test_writer.c, tests/test_cli.py).
  *
  * Ownership: a submitted job's argument belongs to the writer, which frees it (free()) once

@@ -172,6 +172,49 @@ def test_output_thread_same_file(tmp_path, case):
     assert r.returncode == 2 and "--output-thread" in r.stderr
 
 
+def test_output_thread_ensemble(tmp_path):
+    # a launch of three members: the writer thread holds appends of several files while the
+    # next member's file is created (the driver waits for it first); each member's file is
+    # the same as with the appends in line
+    zip_case = os.path.join(HERE, "data", "ensemble", "zip.yaml")
+    for mode in ("off", "on"):
+        os.makedirs(str(tmp_path / mode))
+        r = run("run", zip_case, "-o", str(tmp_path / mode / "e.h5"), "--quiet", "--jobs", "1",
+                "--output-thread", mode)
+        assert r.returncode == 0, r.stderr
+    files = sorted(os.path.basename(p) for p in glob.glob(str(tmp_path / "off" / "e_m*.h5")))
+    assert len(files) == 3
+    for name in files:
+        a, b = h5_datasets(str(tmp_path / "off" / name)), h5_datasets(str(tmp_path / "on" / name))
+        assert sorted(a) == sorted(b), name
+        for k in a:
+            if not k.startswith("metrics/performance"):
+                assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), (name, k)
+
+
+@pytest.mark.parametrize("thread", ["off", "on"])
+def test_output_write_failure(tmp_path, thread):
+    # member 1's fields append at output time 5 fails (a test hook standing in for a full
+    # disk): it stops with a message naming the time, its file keeps output times 0..4 and
+    # says why it stopped; the other members of the launch complete
+    zip_case = os.path.join(HERE, "data", "ensemble", "zip.yaml")
+    env = dict(os.environ, HEMOTREE_TEST_REFUSE_FIELDS="1:5")
+    out = str(tmp_path / "e.h5")
+    r = run("run", zip_case, "-o", out, "--quiet", "--jobs", "1", "--output-thread", thread, env=env)
+    assert r.returncode == 1, r.stderr
+    assert re.search(r"member 1: writing output: .*fields at t = 0\.040000 s", r.stderr), r.stderr
+    for k in range(3):
+        with h5py.File(str(tmp_path / ("e_m%d.h5" % k)), "r") as f:
+            status = f.attrs["status"]
+            status = status.decode() if isinstance(status, bytes) else status
+            n = f["/time"].shape[0]
+            assert f["/fields/pressure"].shape[0] == n
+            if k == 1:
+                assert n == 5 and status.startswith("writing output") and "0.040000 s" in status
+            else:
+                assert n == 201 and status == "completed"
+
+
 def test_openbf_unchanged(tmp_path):
     src = os.path.join(HERE, "data", "openbf", "cca", "cca.yaml")
     if not os.path.exists(src):

@@ -155,9 +155,12 @@ static void test_junction_step(void)
             CHECK(fabs(f[k] - x[k]) <= 1e-9 * scale, "trial %d (m = %d): x[%d] %.17g vs %.17g", trial, m, k,
                   f[k], x[k]);
     }
-    /* a singular system: d_1 = 0 (row 1 reads -d_0 x_0 = f_1 and x_1 is free) */
+    /* outside the subsonic range: d_1 = 0 (an end at exactly sonic speed) is refused, not
+     * divided by, and f is left as it was */
     double a[2] = {-1, -1}, d[2] = {1, 0}, f[2] = {1, 1};
-    CHECK(ht_junction_newton_step(2, a, d, f) == 1 && f[0] == 1 && f[1] == 1, "zero pivot reported");
+    CHECK(ht_junction_newton_step(2, a, d, f) == 1 && f[0] == 1 && f[1] == 1, "zero d_1 refused");
+    double dn[2] = {1, NAN};
+    CHECK(ht_junction_newton_step(2, a, dn, f) == 1 && f[0] == 1 && f[1] == 1, "NaN d_1 refused");
 }
 
 static void test_junction(void)

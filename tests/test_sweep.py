@@ -274,6 +274,31 @@ def test_killed_launch_continues_from_its_checkpoint(tmp_path, reference):
         assert_same_run(str(out / ("m%02d.h5" % k)), str(reference / ("m%02d.h5" % k)))
 
 
+@pytest.mark.parametrize("thread", ["off", "on"])
+def test_output_failure_survives_a_checkpoint(tmp_path, thread):
+    """A member whose fields append fails (a test hook standing in for a full disk) at an
+    output time with a checkpoint is recorded failed in that checkpoint (the writer thread's
+    queue is drained first): the sweep killed after it and run again keeps the member failed
+    with its message and its file as it was, and completes the others."""
+    sweep = write_sweep(tmp_path, "combine: zip\nparameters:\n  run.convergence_tolerance: [1e-2, 1e-3, 1e-5]\n")
+    out = tmp_path / "out"
+    cmd = [EXE, "sweep", str(sweep), "-o", str(out), "--cycles", "1", "--checkpoint-every", "0.008 s",
+           "--quiet", "--output-thread", thread]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env=dict(ENV, HEMOTREE_TEST_REFUSE_FIELDS="1:5", HEMOTREE_TEST_ABORT_AFTER_CKPT="5"))
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    assert "member 1: writing output" in r.stderr, r.stderr
+    r = run(cmd)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "continuing from t = 0.04 s" in r.stderr, r.stderr
+    rows = read_csv(str(out / "summary.csv"))
+    assert [x["status"] for x in rows] == ["0", "1", "0"], rows
+    assert "fields at t = 0.040000 s not written" in rows[1]["message"]
+    for k, n in ((0, 101), (1, 5), (2, 101)):
+        with h5py.File(str(out / ("m%d.h5" % k)), "r") as f:
+            assert f["/time"].shape[0] == n and f["/fields/pressure"].shape[0] == n
+
+
 def test_members_stop_at_their_periodic_state(tmp_path):
     """run.stop_when_periodic in a sweep: each member ends at its own periodic state (the
     first cycle within its tolerance), and the summary gives its simulated time and
