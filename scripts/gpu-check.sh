@@ -24,6 +24,13 @@ for t in "$B"/test_gpu_*; do
   row "$(basename "$t")" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/$(basename "$t").log")"
 done
 
+# the same parity tests with the step as one cooperative launch per chunk (k_persistent)
+for t in "$B"/test_gpu_parity; do
+  HEMOTREE_CUDA_LAUNCH=persistent timeout 300 "$t" > "$OUT/$(basename "$t")_persistent.log" 2>&1
+  rc=$?
+  row "$(basename "$t") persistent" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/$(basename "$t")_persistent.log")"
+done
+
 # the CPU's vectorised loops against the per-cell functions on this host's CPU (another
 # vendor or vector width than the development machine's)
 "$B/test_cell_loops" > "$OUT/test_cell_loops.log" 2>&1
@@ -45,6 +52,12 @@ for c in cases/benchmarks/*.yaml ${HT_EXTRA_CASES:-}; do
   res=$($PY tests/compare_outputs.py "$OUT/cpu_$n.h5" "$OUT/gpu_$n.h5" --tol 1e-10 --json)
   rc=$?
   row "parity $n" "$([ $rc = 0 ] && echo pass || echo FAIL)" "$res"
+  HEMOTREE_CUDA_LAUNCH=persistent timeout 300 "$B/hemotree" run "$c" -o "$OUT/gpp_$n.h5" --backend cuda "${args[@]}" \
+    > "$OUT/gpp_$n.log" 2>&1
+  r3=$?
+  res=$($PY tests/compare_outputs.py "$OUT/cpu_$n.h5" "$OUT/gpp_$n.h5" --tol 1e-10 --json)
+  rc=$?
+  row "parity $n persistent" "$([ $r3 = 0 ] && [ $rc = 0 ] && echo pass || echo "FAIL($r3)")" "$res"
 done
 
 # 3. compute-sanitizer on a short run of every kernel path (tracer, junction, windkessel,
@@ -55,6 +68,13 @@ if command -v compute-sanitizer >/dev/null; then
       -o "$OUT/san_$tool.h5" --backend cuda --quiet --set run.t_end=0.05 > "$OUT/san_$tool.log" 2>&1
     rc=$?
     row "compute-sanitizer $tool" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(grep -m1 'ERROR SUMMARY' "$OUT/san_$tool.log")"
+  done
+  for tool in memcheck racecheck; do
+    HEMOTREE_CUDA_LAUNCH=persistent compute-sanitizer --tool $tool --error-exitcode 9 "$B/hemotree" run \
+      tests/data/cli/tiny.yaml -o "$OUT/sanp_$tool.h5" --backend cuda --quiet --set run.t_end=0.02 \
+      > "$OUT/sanp_$tool.log" 2>&1
+    rc=$?
+    row "compute-sanitizer $tool persistent" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(grep -m1 'ERROR SUMMARY' "$OUT/sanp_$tool.log")"
   done
 else
   row "compute-sanitizer" "absent" "not on PATH"
@@ -143,6 +163,12 @@ row "bench cuda (single members)" "rc=$?" "$OUT/bench_cuda.json"
 "$B/hemotree" bench --backend cuda --cycles 1 --networks adan56 --members "${HT_BENCH_MEMBERS:-1,32,256,1024}" \
   --json > "$OUT/bench_members.json" 2> "$OUT/bench_members.log"
 row "bench cuda (ADAN56 ensembles)" "rc=$?" "$OUT/bench_members.json"
+HEMOTREE_CUDA_LAUNCH=persistent timeout 300 "$B/hemotree" bench --backend cuda --cycles "${HT_BENCH_CYCLES:-2}" --json \
+  > "$OUT/bench_cuda_persistent.json" 2> "$OUT/bench_cuda_persistent.log"
+row "bench cuda persistent (single)" "rc=$?" "$OUT/bench_cuda_persistent.json"
+HEMOTREE_CUDA_LAUNCH=persistent timeout 300 "$B/hemotree" bench --backend cuda --cycles 1 --networks adan56 \
+  --members "${HT_BENCH_MEMBERS:-1,32,256,1024}" --json > "$OUT/bench_members_persistent.json" 2> "$OUT/bench_members_persistent.log"
+row "bench cuda persistent (ADAN56 ens.)" "rc=$?" "$OUT/bench_members_persistent.json"
 "$B/hemotree" bench --backend cpu --cycles 1 --networks adan56,37 --json > "$OUT/bench_cpu.json" 2> "$OUT/bench_cpu.log"
 row "bench cpu ($(nproc) threads)" "rc=$?" "$OUT/bench_cpu.json"
 while IFS= read -r line; do row "${line%%|*}" "${line#*|}" ""; done < <($PY - "$OUT" <<'PYEOF'
@@ -154,15 +180,16 @@ def load(name):
             return json.load(f)["networks"]
     except (OSError, ValueError, KeyError):
         return []
-for r in load("bench_cuda.json"):
-    ms = 1e3 / r["cycles_per_s"]
-    tgt = " (target <= 20)" if r["network"].startswith("ADAN56") else ""
-    print("%s cuda: %.1f ms/cycle%s|%s" % (r["network"][:18], ms, tgt,
-          ("pass" if ms <= 20 else "MISS") if tgt else "info"))
-for r in load("bench_members.json"):
-    tgt = r["members"] == 1024
-    print("ADAN56 x%d: %.1f member-cyc/s%s|%s" % (r["members"], r["member_cycles_per_s"],
-          " (>= 500)" if tgt else "", ("pass" if r["member_cycles_per_s"] >= 500 else "MISS") if tgt else "info"))
+for mode, suffix in (("graph", ""), ("persistent", "_persistent")):
+    for r in load("bench_cuda%s.json" % suffix):
+        ms = 1e3 / r["cycles_per_s"]
+        tgt = " (target <= 20)" if r["network"].startswith("ADAN56") else ""
+        print("%s %s: %.1f ms/cycle%s|%s" % (r["network"][:18], mode, ms, tgt,
+              ("pass" if ms <= 20 else "MISS") if tgt else "info"))
+    for r in load("bench_members%s.json" % suffix):
+        tgt = r["members"] == 1024
+        print("ADAN56 x%d %s: %.1f member-cyc/s%s|%s" % (r["members"], mode, r["member_cycles_per_s"],
+              " (>= 500)" if tgt else "", ("pass" if r["member_cycles_per_s"] >= 500 else "MISS") if tgt else "info"))
 for r in load("bench_cpu.json"):
     print("%s cpu: %.3g cell upd/s|info" % (r["network"][:18], r["cell_updates_per_s"]))
 PYEOF

@@ -146,17 +146,21 @@ int ht_bench(const ht_bench_opts *o)
     if (o->backend != HT_BACKEND_CPU) snprintf(device, sizeof device, "none (this build has no CUDA backend)");
 #endif
     if (o->backend == HT_BACKEND_CPU) snprintf(device, sizeof device, "not used (--backend cpu)");
+    /* how the CUDA backend launches a chunk of steps (backend_cuda.cu) */
+    const char *launch = getenv("HEMOTREE_CUDA_LAUNCH");
+    if (!launch || !*launch) launch = "graph";
     int one = 1;
     const int *sizes = o->n_members > 0 ? o->members : &one;
     int n_sizes = o->n_members > 0 ? o->n_members : 1;
     if (!o->json) {
         printf("hemotree bench: float64, %d cycle(s) per network, OpenMP threads %d\n", o->cycles, threads);
-        printf("GPU: %s\n", device);
+        printf("GPU: %s (CUDA launch: %s)\n", device, launch);
         printf("%-32s %-5s %7s %7s %8s %10s %10s %12s %11s %14s\n", "network", "dev", "cells", "members", "steps",
                "dt [us]", "wall [s]", "cell upd/s", "cycles/s", "member-cyc/s");
     } else {
-        printf("{\"precision\": \"float64\", \"gpu\": \"%s\", \"openmp_threads\": %d, \"cycles\": %d, \"networks\": [",
-               device, threads, o->cycles);
+        printf("{\"precision\": \"float64\", \"gpu\": \"%s\", \"cuda_launch\": \"%s\", \"openmp_threads\": %d, "
+               "\"cycles\": %d, \"networks\": [",
+               device, launch, threads, o->cycles);
     }
     int status = 0, first = 1;
     for (int k = 0; k < n && !status; ++k) {
