@@ -9,8 +9,10 @@ cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DHT_WERROR=ON -DHT_CUDA_ARC
 cmake --build build-cuda -j "$(nproc)"
 rm -rf bundle
 mkdir -p bundle/bin bundle/lib
-cp build-cuda/hemotree build-cuda/gpu_ceilings bundle/bin/
-for t in build-cuda/tests/test_*; do
+# what scripts/gpu-check.sh runs, and no more: what travels to the GPU machine is limited
+# (64 MiB with the libraries), and the other tests need no device
+cp build-cuda/hemotree build-cuda/gpu_ceilings build-cuda/tests/test_cell_loops bundle/bin/
+for t in build-cuda/tests/test_gpu_*; do
   [ -x "$t" ] && [ -f "$t" ] && cp "$t" bundle/bin/
 done
 # every non-system library the binaries need (libc, libm, libpthread, ld.so stay: the GPU
@@ -21,3 +23,8 @@ done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|ld-linux
   cp -L "$lib" bundle/lib/
 done
 du -sh bundle
+size=$(du -sb bundle | cut -f1)
+if [ "$size" -gt $((60 * 1024 * 1024)) ]; then
+  echo "gpu-bundle.sh: bundle/ is $size bytes, near or over the 64 MiB a GPU machine takes" >&2
+  exit 1
+fi
