@@ -63,6 +63,10 @@ for c in cases/benchmarks/*.yaml ${HT_EXTRA_CASES:-}; do
   res=$($PY tests/compare_outputs.py "$OUT/cpu_$n.h5" "$OUT/gpp_$n.h5" --tol 1e-10 --json)
   rc=$?
   row "parity $n persistent" "$([ $r3 = 0 ] && [ $rc = 0 ] && echo pass || echo "FAIL($r3)")" "$res"
+  # the two launch modes run the same phase functions in the same order: the same bits
+  res=$($PY tests/compare_outputs.py "$OUT/gpu_$n.h5" "$OUT/gpp_$n.h5" --tol 0 --json)
+  rc=$?
+  row "graph = persistent $n" "$([ $rc = 0 ] && echo pass || echo FAIL)" "$res"
 done
 
 # 3. compute-sanitizer on a short run of every kernel path (tracer, junction, windkessel,

@@ -261,7 +261,7 @@ static int persistent_grid(ht_cuda *g, char *err, size_t len)
         int widest = n->n_cells > n->n_outlets ? n->n_cells : n->n_outlets;
         if (g->M > widest) widest = g->M;
         int want = nblocks(widest), nb = n->n_inlets + n->n_outlets + n->n_junctions;
-        if (nb > want) want = nb; /* a single run: one boundary per block */
+        if (g->M == 1 && nb > want) want = nb; /* a single run: one boundary per block */
         if (g->M > want) want = g->M; /* d_dt, d_step_end: one block per member */
         g->pgrid = per_sm * sms < want ? per_sm * sms : want;
     }

@@ -35,8 +35,9 @@ typedef struct {
 /* ------------------------------------------------------------------ device helpers */
 
 /* Member m is done for this chunk: target time reached or a failure recorded. The clock is
- * only written by k_dt, k_stage_end and k_step_end (one thread per member), each a kernel of
- * its own, so every thread of a kernel sees the same clock. */
+ * only written by d_dt, d_stage_end and d_step_end (one thread per member), each a kernel of
+ * its own or (k_persistent) followed by a grid barrier, so every thread of a phase sees the
+ * same clock. */
 __device__ static int member_done(const ht_dmember *mb)
 {
     return mb->clk.fail != HT_OK || !(mb->clk.t < mb->clk.t_stop);
@@ -412,7 +413,8 @@ __global__ void k_chunk_start(ht_dmember *mem, int M)
  * docs/performance.md). Every thread passes every barrier: the conditions that skip a phase
  * (heart, devices, viscoelastic walls, boundaries) are the same for the whole grid, and a
  * member that is done skips inside the phase functions. Launched with blockDim.x ==
- * HT_CUDA_BS (d_dt's reduction) and no more blocks than can be resident at once. */
+ * HT_CUDA_BS (d_dt's reduction assumes it, as k_dt's launch does) and no more blocks than
+ * can be resident at once (a grid barrier waits for every block). */
 __global__ void k_persistent(ht_net n, ht_state U, ht_work w, ht_dmember *mem, ht_dprobe pb, int M,
                              int steps)
 {
