@@ -31,6 +31,13 @@
 
 #define HT_ALWAYS_INLINE static inline __attribute__((always_inline))
 
+void ht_cpu_share(int lo, int hi, int t, int nt, int *a, int *b)
+{
+    int q = (hi - lo) / nt, r = (hi - lo) % nt;
+    *a = lo + t * q + (t < r ? t : r);
+    *b = *a + q + (t < r);
+}
+
 void ht_cpu_thread_cells(int lo, int hi, int *a, int *b)
 {
     int t = 0, nt = 1;
@@ -38,9 +45,7 @@ void ht_cpu_thread_cells(int lo, int hi, int *a, int *b)
     t = omp_get_thread_num();
     nt = omp_get_num_threads();
 #endif
-    int q = (hi - lo) / nt, r = (hi - lo) % nt;
-    *a = lo + t * q + (t < r ? t : r);
-    *b = *a + q + (t < r);
+    ht_cpu_share(lo, hi, t, nt, a, b);
 }
 
 /* The run of cells [i, *stop) of one vessel within [i, b); returns the vessel. */

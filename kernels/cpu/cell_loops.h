@@ -9,6 +9,8 @@
  * most (as schedule(static) deals them), so every loop of a stage gives a thread the same
  * cells and it finds their values in its cache. Outside a parallel region: all of them. */
 void ht_cpu_thread_cells(int lo, int hi, int *a, int *b);
+/* The same for thread t of nt given (ht_cpu_thread_cells: the calling OpenMP thread's). */
+void ht_cpu_share(int lo, int hi, int t, int nt, int *a, int *b);
 
 /* The step's first pass: U0 = U, stage 0's prep (w->cp, w->cc) and the CFL rates (w->rate);
  * returns the largest rate. done: the previous step's stage 1 left cp, cc and rate for this

@@ -6,6 +6,9 @@
 #include "../junction.h"
 #include "../viscoelastic.h"
 #include "cell_loops.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Below this many cells a parallel region costs more than the loop it splits (a fork/join
  * is microseconds; a cell update tens of nanoseconds). */
@@ -75,59 +78,104 @@ static void heart_and_inlets(const ht_net *n, ht_work *w, ht_clock *clk, int m, 
     }
 }
 
-/* One RK stage. A single parallel region (for a lone member with enough cells), with
- * barriers between the loops rather than a region per loop. Each thread takes the same
- * share of the cells in every loop (cell_loops.c, vectorised), so it finds its own cells'
- * values in its cache. The interior fluxes need only the reconstruction, so
- * they run before the boundaries (which write the boundary faces only). Outlets and
- * junctions (Newton solves, the one serial part that grew with the network) are spread over
- * the threads; failures are still recorded as a serial loop would: inlets (and the heart),
- * then outlets, then junctions, first one wins. The prep values the reconstruction reads
- * come, for stage 0, from the step's first pass (step_begin) and, for stage 1, from stage
- * 0's update loop. */
+/* What the threads of a stage share: the first failing boundary (a key in list order,
+ * outlet_or_junction) and the first failing cell. */
+typedef struct {
+    int first_key;
+    int bad_cell, bad_code;
+} stage_fails;
+
+/* A barrier of the stage's team; nothing for a caller stepping alone (nth == 1), which then
+ * meets no OpenMP construct at all: a member of an ensemble, stepped on one thread of the
+ * members' parallel region, must not bind a construct to that region's team, and a team
+ * of one would still pay a system call at every barrier (libgomp wakes the waiters of a
+ * barrier whatever the team's size: ~30 % of a small network's step). */
+static void team_barrier(int nth)
+{
+    if (nth > 1) {
+#pragma omp barrier
+    }
+}
+
+/* Thread tid's part of one RK stage, of nth threads (within one parallel region: the loops
+ * with barriers between them, not a region per loop). Each thread takes the same share of
+ * the cells in every loop (cell_loops.c, vectorised), so it finds its own cells' values in
+ * its cache. The interior fluxes need only the reconstruction, so they run before the
+ * boundaries (which write the boundary faces only). Outlets and junctions (Newton solves,
+ * the one serial part that grew with the network) are spread over the threads round robin;
+ * failures are still recorded as a serial loop would: inlets (and the heart), then outlets,
+ * then junctions, first one wins. The prep values the reconstruction reads come, for stage
+ * 0, from the step's first pass (step_begin) and, for stage 1, from stage 0's update loop. */
+static void stage_part(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
+                       ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b,
+                       stage_fails *f, int tid, int nth)
+{
+    int lo = m * n->m_cells, hi = lo + n->m_cells;
+    int n_oj = n->m_outlets + n->m_junctions;
+    int c0, c1;
+    ht_cpu_share(lo, hi, tid, nth, &c0, &c1);
+    ht_cpu_reconstruct_cells(n, in, w, c0, c1);
+    /* the fluxes read the neighbours' face values, which other threads write */
+    team_barrier(nth);
+    ht_cpu_flux_cells(n, w, c0, c1);
+    /* the outlets read the heart's stage input (p_sv): begin first; the barrier after it
+     * also waits for every thread's fluxes */
+    if (tid == 0) heart_and_inlets(n, w, clk, m, t, dt);
+    team_barrier(nth);
+    int key = INT_MAX;
+    for (int e = tid; e < n_oj; e += nth) {
+        int k = outlet_or_junction(n, w, m, e, s, t, dt);
+        if (k && k < key) key = k;
+    }
+    if (key != INT_MAX) {
+        if (nth > 1) {
+#pragma omp critical(ht_fail)
+            if (key < f->first_key) f->first_key = key;
+        } else if (key < f->first_key) {
+            f->first_key = key;
+        }
+    }
+    team_barrier(nth);
+    if (tid == 0) {
+        if (f->first_key != INT_MAX)
+            record_fail(clk, f->first_key % HT_KEY_CODES, entry_cell(n, m, f->first_key / HT_KEY_CODES), t);
+        if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
+    }
+    team_barrier(nth);
+    if (clk->fail) return;
+    int cell = hi;
+    int code = ht_cpu_update_cells(n, in, base, out, w, c0, c1, dt, a, b, s, &cell);
+    if (!code) return;
+    if (nth > 1) {
+#pragma omp critical(ht_fail)
+        if (cell < f->bad_cell) {
+            f->bad_cell = cell;
+            f->bad_code = code;
+        }
+    } else if (cell < f->bad_cell) {
+        f->bad_cell = cell;
+        f->bad_code = code;
+    }
+}
+
+/* One RK stage: a team over the cells of a lone member large enough to split
+ * (split_cells), else the caller alone. */
 static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_state *out,
                  ht_work *w, ht_clock *clk, int m, int s, real t, real dt, real a, real b)
 {
-    int lo = m * n->m_cells, hi = lo + n->m_cells;
-    int bad_cell = hi, bad_code = HT_OK;
-    int n_oj = n->m_outlets + n->m_junctions, first_key = INT_MAX;
-#pragma omp parallel if (split_cells(n))
-    {
-        int c0, c1;
-        ht_cpu_thread_cells(lo, hi, &c0, &c1);
-        ht_cpu_reconstruct_cells(n, in, w, c0, c1);
-        /* the fluxes read the neighbours' face values, which other threads write */
-#pragma omp barrier
-        ht_cpu_flux_cells(n, w, c0, c1);
-        /* the outlets read the heart's stage input (p_sv): begin first; the single's
-         * closing barrier also waits for every thread's fluxes */
-#pragma omp single
-        heart_and_inlets(n, w, clk, m, t, dt);
-#pragma omp for schedule(static, 1) reduction(min : first_key)
-        for (int e = 0; e < n_oj; ++e) {
-            int key = outlet_or_junction(n, w, m, e, s, t, dt);
-            if (key && key < first_key) first_key = key;
-        }
-#pragma omp single
-        {
-            if (first_key != INT_MAX)
-                record_fail(clk, first_key % HT_KEY_CODES, entry_cell(n, m, first_key / HT_KEY_CODES), t);
-            if (!clk->fail && n->heart) ht_heart_end_member(n, w, m, dt, s);
-        }
-        if (!clk->fail) {
-            int cell = hi;
-            int code = ht_cpu_update_cells(n, in, base, out, w, c0, c1, dt, a, b, s, &cell);
-            if (code) {
-#pragma omp critical(ht_fail)
-                if (cell < bad_cell) {
-                    bad_cell = cell;
-                    bad_code = code;
-                }
-            }
-        }
+    stage_fails f = {INT_MAX, (m + 1) * n->m_cells, HT_OK};
+    if (split_cells(n)) {
+#ifdef _OPENMP
+#pragma omp parallel
+        stage_part(n, in, base, out, w, clk, m, s, t, dt, a, b, &f, omp_get_thread_num(), omp_get_num_threads());
+#else
+        stage_part(n, in, base, out, w, clk, m, s, t, dt, a, b, &f, 0, 1);
+#endif
+    } else {
+        stage_part(n, in, base, out, w, clk, m, s, t, dt, a, b, &f, 0, 1);
     }
     if (clk->fail) return clk->fail;
-    if (bad_code) record_fail(clk, bad_code, bad_cell, t + dt);
+    if (f.bad_code) record_fail(clk, f.bad_code, f.bad_cell, t + dt);
     if (!clk->fail && n->dev && n->dev[m].ecmo) {
         ht_ecmo_source_apply(n, out, w, m, dt, b);
         ht_ecmo_source_prep(n, out, w, m, s);
@@ -137,12 +185,13 @@ static int stage(const ht_net *n, const ht_state *in, const ht_state *base, ht_s
 
 /* The step's first pass: U0 = U, the CFL rates and stage 0's prep (ht_prep_rate_cell), the
  * latter two left by the previous step when done. Returns the largest rate (NaN rates are
- * skipped, as `r > rate` is false for them). */
+ * skipped, as `r > rate` is false for them). A team only where stage() has one. */
 static real step_begin(const ht_net *n, const ht_state *U, ht_work *w, int m, int done)
 {
     int lo = m * n->m_cells, hi = lo + n->m_cells;
+    if (!split_cells(n)) return ht_cpu_begin_cells(n, U, w, lo, hi, done);
     real rate = 0;
-#pragma omp parallel reduction(max : rate) if (split_cells(n))
+#pragma omp parallel reduction(max : rate)
     {
         int c0, c1;
         ht_cpu_thread_cells(lo, hi, &c0, &c1);
@@ -185,8 +234,12 @@ int ht_cpu_step(const ht_net *n, ht_state *U, ht_work *w, ht_clock *clk, int m)
         /* viscoelastic wall: the split viscous step, one tridiagonal solve per vessel
          * (vessels are independent: no viscous coupling across their ends) */
         int v0 = m * n->m_vessels;
-#pragma omp parallel for schedule(dynamic, 1) if (split_cells(n))
-        for (int v = v0; v < v0 + n->m_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
+        if (split_cells(n)) {
+#pragma omp parallel for schedule(dynamic, 1)
+            for (int v = v0; v < v0 + n->m_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
+        } else {
+            for (int v = v0; v < v0 + n->m_vessels; ++v) ht_visco_vessel(n, U, w->visc_cp, v, dt);
+        }
     }
     clk->t = t + dt;
     clk->step++;
