@@ -179,7 +179,7 @@ int ht_bench(const ht_bench_opts *o)
             double cups = r.cell_updates / r.wall, cps = r.cycles / r.wall, mcps = (double)r.members * r.cycles / r.wall;
             if (o->json)
                 printf("%s{\"network\": \"%s\", \"backend\": \"%s\", \"cells\": %d, \"members\": %d, \"steps\": %ld, "
-                       "\"dt_mean\": %.6e, \"wall_s\": %.6f, \"cell_updates_per_s\": %.6e, \"cycles_per_s\": %.6e, "
+                       "\"dt_mean\": %.6e, \"wall_s\": %.9g, \"cell_updates_per_s\": %.6e, \"cycles_per_s\": %.6e, "
                        "\"member_cycles_per_s\": %.6e}",
                        first ? "" : ", ", bench_cases[k][0], backend, r.cells, r.members, r.steps, r.dt_mean, r.wall,
                        cups, cps, mcps);
