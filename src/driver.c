@@ -443,6 +443,15 @@ static void member_fail(member *mb, long m, int M, int code, const char *msg, co
     if (mb->out) ht_output_attr(mb->out, "status", msg);
 }
 
+/* The member steps no further (every backend skips a clock with a code set): its periodic
+ * state is reached, or its output failed. A numerical failure already set its own code. */
+static void stop_stepping(ht_clock *clk)
+{
+    if (clk->fail != HT_OK) return;
+    clk->fail = HT_STOPPED;
+    clk->fail_t = clk->t;
+}
+
 /* A failure of the member's queued appends (writer.h), reported as the synchronous write
  * would have been: the member stops. 1 when it failed. */
 static int writer_failed(member *mb, long m, int M)
@@ -1063,17 +1072,13 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 /* periodic state: this member is finished; the others go on (and every
                  * kernel now skips it). Its file keeps the cycles run so far. */
                 mb->stopped = 1;
-                clk->fail = HT_STOPPED;
-                clk->fail_t = clk->t;
+                stop_stepping(clk);
                 --live;
             }
         }
         /* a member that failed here (its output, not its numerics) steps no further */
         for (int m = 0; m < M; ++m)
-            if (mbs[m].done && s.clk[m].fail == HT_OK) {
-                s.clk[m].fail = HT_STOPPED;
-                s.clk[m].fail_t = s.clk[m].t;
-            }
+            if (mbs[m].done) stop_stepping(&s.clk[m]);
         ht_solver_probe_clear(&s);
         if (ck_path && k < sc.n_out && live > 0) {
             int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
@@ -1086,8 +1091,7 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
                 for (int m = 0; m < M; ++m)
                     if (!mbs[m].done && !mbs[m].stopped && writer_failed(&mbs[m], o->member_base + m, M)) {
                         --live;
-                        s.clk[m].fail = HT_STOPPED;
-                        s.clk[m].fail_t = s.clk[m].t;
+                        stop_stepping(&s.clk[m]);
                     }
                 cp.k = k;
                 cp.t = t_stop;
