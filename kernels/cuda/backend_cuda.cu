@@ -280,7 +280,9 @@ static int launch_persistent(ht_cuda *g, int steps, char *err, size_t len)
     ht_dprobe pb = g->dp;
     int M = g->M;
     void *args[] = {&n, &U, &w, &mem, &pb, &M, &steps};
-    CU(cudaLaunchCooperativeKernel((const void *)k_persistent, dim3(g->pgrid), dim3(HT_CUDA_BS), args, 0,
+    /* the typed overload, not a cast to void *: the CPU emulation of the runtime
+     * (tests/cuda_emu) reads args by the kernel's parameter types */
+    CU(cudaLaunchCooperativeKernel(k_persistent, dim3(g->pgrid), dim3(HT_CUDA_BS), args, 0,
                                    g->stream));
     return 0;
 fail:

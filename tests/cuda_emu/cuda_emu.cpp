@@ -1,0 +1,686 @@
+/* The CPU emulation of the CUDA runtime declared in cuda_runtime.h (read its comment first).
+ *
+ * Execution model. A block's threads are fibers: each has its own stack and runs the kernel
+ * until it returns or reaches a barrier, then hands control back to the block's scheduler,
+ * which runs the next fiber. When every thread of the block has either finished or is
+ * waiting at the same barrier, the waiting ones are released (a grid barrier first waits for
+ * the other blocks' host threads). So __syncthreads has its CUDA meaning, including for
+ * reductions through __shared__ memory, without one host thread per CUDA thread.
+ *
+ * Device memory is host memory that the emulation keeps a list of: copies are checked for
+ * their direction and bounds, and fresh allocations are filled with 0xff bytes (NaN as a
+ * double, -1 as an int), so a kernel that reads memory nothing wrote shows it. */
+#include "cuda_runtime.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+#include <sys/mman.h>
+#include <unistd.h>
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define EMU_ASAN 1
+#endif
+
+__thread uint3 threadIdx, blockIdx, blockDim, gridDim;
+
+/* ------------------------------------------------------------------ diagnostics */
+
+/* A use of the runtime that a device would hang on or that is a bug in the caller: stop
+ * with the reason rather than return something a test might take for a result. */
+[[noreturn]] static void fatal(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "CUDA emulation: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+static thread_local cudaError_t last_error = cudaSuccess;
+
+static cudaError_t fail(cudaError_t e)
+{
+    last_error = e;
+    return e;
+}
+
+const char *cudaGetErrorName(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
+    case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorCooperativeLaunchTooLarge: return "cudaErrorCooperativeLaunchTooLarge";
+    }
+    return "cudaErrorUnknown";
+}
+
+const char *cudaGetErrorString(cudaError_t e)
+{
+    switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+    case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
+    }
+    return "unknown error";
+}
+
+cudaError_t cudaGetLastError(void)
+{
+    cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    return e;
+}
+
+/* ------------------------------------------------------------------ the device */
+
+/* HEMOTREE_EMU_DEVICES (default 1; 0: no device) and HEMOTREE_EMU_SMS (default 2: few, so
+ * that the grid-stride loops of a cooperative launch go round more than once). */
+static int env_int(const char *name, int dflt, int lo)
+{
+    const char *s = getenv(name);
+    if (!s || !*s) return dflt;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > 4096) fatal("%s=%s: expected an integer >= %d", name, s, lo);
+    return (int)v;
+}
+static int n_devices(void) { return env_int("HEMOTREE_EMU_DEVICES", 1, 0); }
+static int n_sms(void) { return env_int("HEMOTREE_EMU_SMS", 2, 1); }
+static thread_local int cur_device = 0;
+
+cudaError_t cudaGetDeviceCount(int *n)
+{
+    *n = n_devices();
+    return *n > 0 ? cudaSuccess : fail(cudaErrorNoDevice);
+}
+
+cudaError_t cudaSetDevice(int d)
+{
+    if (d < 0 || d >= n_devices()) return fail(cudaErrorInvalidDevice);
+    cur_device = d;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGetDevice(int *d)
+{
+    if (n_devices() < 1) return fail(cudaErrorNoDevice);
+    *d = cur_device;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int d)
+{
+    if (d < 0 || d >= n_devices()) return fail(cudaErrorInvalidDevice);
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "CPU emulation of CUDA (no GPU)");
+    p->major = 9;
+    p->minor = 0;
+    p->multiProcessorCount = n_sms();
+    p->totalGlobalMem = (size_t)1 << 34;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int *v, cudaDeviceAttr a, int d)
+{
+    if (d < 0 || d >= n_devices()) return fail(cudaErrorInvalidDevice);
+    switch (a) {
+    case cudaDevAttrMultiProcessorCount: *v = n_sms(); return cudaSuccess;
+    case cudaDevAttrCooperativeLaunch: *v = 1; return cudaSuccess;
+    }
+    return fail(cudaErrorInvalidValue);
+}
+
+int emu::blocks_per_sm(int block_threads) { return block_threads >= 1 && block_threads <= 1024 ? 1 : 0; }
+
+/* ------------------------------------------------------------------ memory */
+
+namespace {
+struct region {
+    size_t bytes;
+    int device;
+};
+std::mutex mem_lock;
+std::map<const char *, region> regions; /* by start address */
+
+/* The allocation holding [p, p + bytes), or NULL. */
+const region *find_region(const void *p, size_t bytes, const char **start)
+{
+    const char *c = static_cast<const char *>(p);
+    auto it = regions.upper_bound(c);
+    if (it == regions.begin()) return NULL;
+    --it;
+    if (c < it->first || c + bytes > it->first + it->second.bytes) return NULL;
+    if (start) *start = it->first;
+    return &it->second;
+}
+
+/* Is [p, p + bytes) inside one device allocation? */
+bool on_device(const void *p, size_t bytes)
+{
+    std::lock_guard<std::mutex> g(mem_lock);
+    const region *r = find_region(p, bytes, NULL);
+    return r && r->device;
+}
+
+cudaError_t alloc(void **p, size_t bytes, int device)
+{
+    if (!p) return fail(cudaErrorInvalidValue);
+    *p = NULL;
+    void *m = malloc(bytes ? bytes : 1);
+    if (!m) return fail(cudaErrorMemoryAllocation);
+    memset(m, 0xff, bytes ? bytes : 1);
+    std::lock_guard<std::mutex> g(mem_lock);
+    regions[static_cast<const char *>(m)] = region{bytes ? bytes : 1, device};
+    *p = m;
+    return cudaSuccess;
+}
+
+cudaError_t release(void *p, int device)
+{
+    if (!p) return cudaSuccess;
+    std::lock_guard<std::mutex> g(mem_lock);
+    auto it = regions.find(static_cast<const char *>(p));
+    if (it == regions.end() || it->second.device != device) return fail(cudaErrorInvalidValue);
+    regions.erase(it);
+    free(p);
+    return cudaSuccess;
+}
+} // namespace
+
+cudaError_t cudaMalloc(void **p, size_t bytes) { return alloc(p, bytes, 1); }
+cudaError_t cudaFree(void *p) { return release(p, 1); }
+cudaError_t cudaMallocHost(void **p, size_t bytes) { return alloc(p, bytes, 0); }
+cudaError_t cudaFreeHost(void *p) { return release(p, 0); }
+
+/* ------------------------------------------------------------------ streams and graphs */
+
+struct emu_graph {
+    std::vector<std::function<void()>> ops;
+};
+struct emu_stream {
+    int capturing;
+    int invalidated;
+    emu_graph *cap;
+};
+
+namespace {
+/* Streams capturing on this host thread (cudaStreamCaptureModeThreadLocal): while one is,
+ * work on the legacy stream and synchronous copies are errors, as on a device. */
+thread_local int n_capturing = 0;
+
+/* The operation `op` issued to stream s: recorded while s is being captured, else run
+ * now (this emulation completes everything in issue order, so a stream never lags). */
+cudaError_t issue(cudaStream_t s, std::function<void()> op)
+{
+    if (s && s->capturing) {
+        s->cap->ops.push_back(std::move(op));
+        return cudaSuccess;
+    }
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    op();
+    return cudaSuccess;
+}
+
+cudaError_t check_copy(void *dst, const void *src, size_t bytes, cudaMemcpyKind k)
+{
+    if (bytes == 0) return cudaSuccess;
+    if (!dst || !src) return fail(cudaErrorInvalidValue);
+    bool dd = on_device(dst, bytes), sd = on_device(src, bytes);
+    bool ok = k == cudaMemcpyHostToDevice   ? dd && !sd
+              : k == cudaMemcpyDeviceToHost ? sd && !dd
+              : k == cudaMemcpyDeviceToDevice ? sd && dd
+              : k == cudaMemcpyHostToHost   ? !sd && !dd
+                                            : true;
+    return ok ? cudaSuccess : fail(cudaErrorInvalidValue);
+}
+} // namespace
+
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind k)
+{
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    cudaError_t e = check_copy(dst, src, bytes, k);
+    if (e == cudaSuccess && bytes) memcpy(dst, src, bytes);
+    return e;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind k, cudaStream_t s)
+{
+    cudaError_t e = check_copy(dst, src, bytes, k);
+    if (e != cudaSuccess || !bytes) return e;
+    return issue(s, [dst, src, bytes]() { memcpy(dst, src, bytes); });
+}
+
+cudaError_t cudaMemset(void *p, int v, size_t bytes)
+{
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    if (bytes == 0) return cudaSuccess;
+    if (!on_device(p, bytes)) return fail(cudaErrorInvalidValue);
+    memset(p, v, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
+{
+    (void)flags;
+    *s = new emu_stream{0, 0, NULL};
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t s)
+{
+    if (!s) return fail(cudaErrorInvalidValue);
+    if (s->capturing) {
+        --n_capturing;
+        delete s->cap;
+    }
+    delete s;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t s)
+{
+    if (s && s->capturing) {
+        s->invalidated = 1; /* as on a device: the capture is lost */
+        return fail(cudaErrorStreamCaptureUnsupported);
+    }
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize(void)
+{
+    return n_capturing > 0 ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+}
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode)
+{
+    (void)mode;
+    if (!s || s->capturing) return fail(cudaErrorInvalidValue); /* the legacy stream cannot */
+    s->capturing = 1;
+    s->invalidated = 0;
+    s->cap = new emu_graph;
+    ++n_capturing;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g)
+{
+    if (!s || !s->capturing) return fail(cudaErrorInvalidValue);
+    s->capturing = 0;
+    --n_capturing;
+    if (s->invalidated) {
+        delete s->cap;
+        s->cap = NULL;
+        *g = NULL;
+        return fail(cudaErrorStreamCaptureInvalidated);
+    }
+    *g = s->cap;
+    s->cap = NULL;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long flags)
+{
+    (void)flags;
+    if (!e || !g) return fail(cudaErrorInvalidValue);
+    *e = new emu_graph(*g);
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphUpload(cudaGraphExec_t e, cudaStream_t s)
+{
+    (void)s;
+    return e ? cudaSuccess : fail(cudaErrorInvalidValue);
+}
+
+cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s)
+{
+    if (!e) return fail(cudaErrorInvalidValue);
+    if (s && s->capturing) return fail(cudaErrorStreamCaptureUnsupported); /* not needed here */
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    for (auto &op : e->ops) op();
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphDestroy(cudaGraph_t g)
+{
+    delete g;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e)
+{
+    delete e;
+    return cudaSuccess;
+}
+
+/* ------------------------------------------------------------------ fibers */
+
+/* A context switch that saves the callee-saved registers on the old stack and restores them
+ * from the new one (the System V x86-64 calling convention leaves the rest to the caller).
+ * The floating-point control words are callee-saved too, but nothing here changes them, so
+ * every fiber has the host thread's (loading them at each switch cost a fifth of the run).
+ * Elsewhere, ucontext: the same, slower (a system call per switch for the signal mask). */
+#if defined(__x86_64__)
+extern "C" void emu_switch(void **save_sp, void *load_sp);
+extern "C" void emu_fiber_entry(void);
+extern "C" void emu_fiber_main(void);
+asm(R"(
+    .text
+    .globl emu_switch
+    .type emu_switch, @function
+emu_switch:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size emu_switch, .-emu_switch
+
+    .globl emu_fiber_entry
+    .type emu_fiber_entry, @function
+emu_fiber_entry:
+    call emu_fiber_main
+    ud2
+    .size emu_fiber_entry, .-emu_fiber_entry
+)");
+struct context {
+    void *sp;
+    const void *bottom; /* the stack's lowest usable byte and size, for AddressSanitizer */
+    size_t size;
+};
+#else
+extern "C" void emu_fiber_main(void);
+struct context {
+    ucontext_t uc;
+    const void *bottom;
+    size_t size;
+};
+#endif
+
+namespace {
+enum { F_RUN, F_WAIT, F_DONE };
+enum { B_BLOCK = 1, B_GRID = 2 };
+const size_t STACK_BYTES = 256 * 1024;
+
+struct fiber {
+    context ctx;
+    char *map;       /* guard page + stack */
+    size_t map_bytes;
+    int state;
+    int wait;        /* B_BLOCK or B_GRID while state == F_WAIT */
+    unsigned tid;
+};
+
+/* The barrier of one cooperative launch's blocks (one host thread each). */
+struct grid_barrier {
+    std::mutex m;
+    std::condition_variable cv;
+    unsigned n;        /* blocks */
+    unsigned arrived;  /* at the current barrier */
+    unsigned exited;   /* blocks whose threads have all returned */
+    unsigned long gen;
+};
+
+/* Per host thread: the fibers and the scheduler running one block at a time. */
+struct executor {
+    std::vector<fiber *> fibers;
+    context sched{};
+    fiber *cur = NULL;
+    const emu::body_fn *body = NULL;
+    grid_barrier *grid = NULL;
+    ~executor()
+    {
+        for (fiber *f : fibers) {
+            munmap(f->map, f->map_bytes);
+            delete f;
+        }
+    }
+};
+thread_local std::unique_ptr<executor> tl_ex;
+
+executor *ex_get(void)
+{
+    if (!tl_ex) tl_ex.reset(new executor);
+    return tl_ex.get();
+}
+
+/* Under AddressSanitizer every switch is announced with the stack it goes to (else ASan takes
+ * the fiber's frames for a wild overflow of the host thread's stack). */
+void ctx_switch(context *from, context *to)
+{
+#if EMU_ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(&fake, to->bottom, to->size);
+#endif
+#if defined(__x86_64__)
+    emu_switch(&from->sp, to->sp);
+#else
+    swapcontext(&from->uc, &to->uc);
+#endif
+#if EMU_ASAN
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+}
+
+fiber *fiber_new(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t bytes = STACK_BYTES + (size_t)page;
+    void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) fatal("out of memory for a thread's stack");
+    /* the lowest page faults: a kernel that overflows its stack stops there */
+    if (mprotect(map, (size_t)page, PROT_NONE)) fatal("mprotect of a stack guard page failed");
+    fiber *f = new fiber();
+    f->map = static_cast<char *>(map);
+    f->map_bytes = bytes;
+    f->ctx.bottom = f->map + page;
+    f->ctx.size = STACK_BYTES;
+#if defined(__x86_64__)
+    /* the frame emu_switch pops: r15..r12, rbx, rbp (all 0), then the return address, with
+     * the stack 16-byte aligned after the return, as a call expects */
+    uintptr_t top = (reinterpret_cast<uintptr_t>(f->map) + bytes) & ~static_cast<uintptr_t>(15);
+    uintptr_t a = top - 16;
+    void **frame = reinterpret_cast<void **>(a - 56);
+    memset(frame, 0, 56);
+    frame[6] = reinterpret_cast<void *>(&emu_fiber_entry);
+    f->ctx.sp = frame;
+#else
+    if (getcontext(&f->ctx.uc)) fatal("getcontext failed");
+    f->ctx.uc.uc_stack.ss_sp = f->map + page;
+    f->ctx.uc.uc_stack.ss_size = STACK_BYTES;
+    f->ctx.uc.uc_link = NULL;
+    makecontext(&f->ctx.uc, emu_fiber_main, 0);
+#endif
+    return f;
+}
+
+void grid_wait(grid_barrier *gb)
+{
+    std::unique_lock<std::mutex> l(gb->m);
+    if (gb->exited)
+        fatal("grid.sync() after a block of the grid returned: this kernel would hang on a device");
+    unsigned long gen = gb->gen;
+    if (++gb->arrived == gb->n) {
+        gb->arrived = 0;
+        ++gb->gen;
+        gb->cv.notify_all();
+        return;
+    }
+    gb->cv.wait(l, [gb, gen]() { return gb->gen != gen || gb->exited; });
+    if (gb->gen == gen)
+        fatal("a block of the grid returned while others wait at grid.sync(): this kernel would hang on a device");
+}
+
+void grid_exit(grid_barrier *gb)
+{
+    std::lock_guard<std::mutex> l(gb->m);
+    ++gb->exited;
+    gb->cv.notify_all();
+}
+
+/* Run block blockIdx (already set) of `body` with blockDim.x threads on this host thread. */
+void run_block(executor *ex)
+{
+    unsigned n = blockDim.x;
+    while (ex->fibers.size() < n) ex->fibers.push_back(fiber_new());
+    for (unsigned t = 0; t < n; ++t) {
+        ex->fibers[t]->state = F_RUN;
+        ex->fibers[t]->tid = t;
+    }
+    for (;;) {
+        for (unsigned t = 0; t < n; ++t) {
+            fiber *f = ex->fibers[t];
+            if (f->state != F_RUN) continue;
+            threadIdx = uint3{t, 0, 0};
+            ex->cur = f;
+            ctx_switch(&ex->sched, &f->ctx);
+        }
+        ex->cur = NULL;
+        unsigned done = 0, block = 0, grid = 0;
+        for (unsigned t = 0; t < n; ++t) {
+            fiber *f = ex->fibers[t];
+            done += f->state == F_DONE;
+            block += f->state == F_WAIT && f->wait == B_BLOCK;
+            grid += f->state == F_WAIT && f->wait == B_GRID;
+        }
+        if (done == n) return;
+        if (block && grid)
+            fatal("block %u: some threads wait at __syncthreads(), others at grid.sync()", blockIdx.x);
+        if (grid) {
+            if (done)
+                fatal("block %u: threads wait at grid.sync() after others of the block returned", blockIdx.x);
+            grid_wait(ex->grid);
+        }
+        /* threads that returned count as arrived at a __syncthreads(), as on a device */
+        for (unsigned t = 0; t < n; ++t)
+            if (ex->fibers[t]->state == F_WAIT) ex->fibers[t]->state = F_RUN;
+    }
+}
+
+/* A fiber's stack is reused for thread after thread: it never unwinds. */
+void barrier(int kind)
+{
+    executor *ex = tl_ex.get();
+    if (!ex || !ex->cur) fatal("%s outside a kernel", kind == B_BLOCK ? "__syncthreads()" : "grid.sync()");
+    if (kind == B_GRID && !ex->grid) fatal("grid.sync() in a kernel not launched with cudaLaunchCooperativeKernel");
+    fiber *f = ex->cur;
+    f->state = F_WAIT;
+    f->wait = kind;
+    ctx_switch(&f->ctx, &ex->sched);
+}
+
+void run_grid(dim3 grid, dim3 block, int coop, const emu::body_fn &body)
+{
+    if (!coop) {
+        /* blocks one after another: independent by the programming model */
+        executor *ex = ex_get();
+        const emu::body_fn *outer = ex->body;
+        if (ex->cur) fatal("a kernel launched from inside a kernel");
+        ex->body = &body;
+        ex->grid = NULL;
+        gridDim = uint3{grid.x, grid.y, grid.z};
+        blockDim = uint3{block.x, block.y, block.z};
+        for (unsigned b = 0; b < grid.x; ++b) {
+            blockIdx = uint3{b, 0, 0};
+            run_block(ex);
+        }
+        ex->body = outer;
+        return;
+    }
+    /* every block resident at once, each on a host thread of its own */
+    grid_barrier gb;
+    gb.n = grid.x;
+    gb.arrived = gb.exited = 0;
+    gb.gen = 0;
+    std::vector<std::thread> th;
+    for (unsigned b = 0; b < grid.x; ++b)
+        th.emplace_back([&gb, &body, grid, block, b]() {
+            executor *ex = ex_get();
+            ex->body = &body;
+            ex->grid = &gb;
+            gridDim = uint3{grid.x, grid.y, grid.z};
+            blockDim = uint3{block.x, block.y, block.z};
+            blockIdx = uint3{b, 0, 0};
+            run_block(ex);
+            grid_exit(&gb);
+        });
+    for (auto &t : th) t.join();
+}
+} // namespace
+
+extern "C" void emu_fiber_main(void)
+{
+    executor *ex = tl_ex.get();
+#if EMU_ASAN
+    /* entered from the scheduler, not from ctx_switch: finish that switch, and learn the
+     * scheduler's stack (the host thread's), which the switches back announce */
+    __sanitizer_finish_switch_fiber(NULL, &ex->sched.bottom, &ex->sched.size);
+#endif
+    for (;;) {
+        fiber *f = ex->cur;
+        (*ex->body)();
+        f->state = F_DONE;
+        ctx_switch(&f->ctx, &ex->sched);
+    }
+}
+
+void __syncthreads(void) { barrier(B_BLOCK); }
+void emu::grid_sync(void) { barrier(B_GRID); }
+
+cudaError_t emu::launch(dim3 grid, dim3 block, cudaStream_t s, int coop, body_fn body)
+{
+    if (grid.x == 0 || block.x == 0 || block.x > 1024 || grid.y != 1 || grid.z != 1 || block.y != 1 || block.z != 1)
+        return fail(cudaErrorInvalidConfiguration);
+    if (coop && grid.x > (unsigned)(blocks_per_sm((int)block.x) * n_sms()))
+        return fail(cudaErrorCooperativeLaunchTooLarge);
+    return issue(s, [grid, block, coop, body]() { run_grid(grid, block, coop, body); });
+}
+
+/* Blocks of a cooperative launch run on several host threads: a compare-and-swap loop. */
+template <class T> static T atomic_min(T *p, T v)
+{
+    T old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    while (v < old && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    return old;
+}
+
+unsigned long long atomicMin(unsigned long long *p, unsigned long long v) { return atomic_min(p, v); }
+int atomicMin(int *p, int v) { return atomic_min(p, v); }
