@@ -35,6 +35,19 @@ for t in "$B"/test_gpu_parity; do
   row "$(basename "$t") persistent" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/$(basename "$t")_persistent.log")"
 done
 
+# whole runs through the command line on both backends (tests/test_gpu_cli.py: parity of every
+# case, ensembles, launch modes, writer thread, restart from device state, periodic stops,
+# a failing member), where this machine's Python has pytest; bounded, since its sweep test
+# starts MPI as a singleton (see 8.)
+if $PY -c "import pytest, h5py" 2>/dev/null; then
+  HEMOTREE=$PWD/$B/hemotree timeout 240 $PY -m pytest -q -rs -p no:cacheprovider tests/test_gpu_cli.py \
+    > "$OUT/test_gpu_cli.log" 2>&1
+  rc=$?
+  row "test_gpu_cli.py" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/test_gpu_cli.log")"
+else
+  row "test_gpu_cli.py" "absent" "no pytest here"
+fi
+
 # the CPU's vectorised loops against the per-cell functions on this host's CPU (another
 # vendor or vector width than the development machine's)
 "$B/test_cell_loops" > "$OUT/test_cell_loops.log" 2>&1
