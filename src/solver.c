@@ -128,6 +128,19 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
     if (!ht_cuda_available(err, len)) return -1;
     if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, s->w.hX, s->w.h_plv_ref, &s->gpu, err, len))
         return -1;
+    /* what every output time copies back, page-locked (ht_work_layout puts A .. C side by
+     * side, and the outlet and inlet arrays pc .. vol_in); where that fails, it stays
+     * pageable and the copies are only slower */
+    {
+        const ht_net *n = &s->nw->net;
+        size_t nc = (size_t)n->n_cells, no = (size_t)n->n_outlets, ni = (size_t)n->n_inlets;
+        ht_cuda_pin(s->gpu, s->U.A, (size_t)(s->U.C + nc - s->U.A) * sizeof(real));
+        if (no + ni > 0) ht_cuda_pin(s->gpu, s->w.pc, (size_t)(s->w.vol_in + ni - s->w.pc) * sizeof(real));
+        if (n->heart) {
+            ht_cuda_pin(s->gpu, s->hbuf, ht_heart_layout(NULL, NULL, (size_t)s->M, no) * sizeof(real));
+            ht_cuda_pin(s->gpu, s->w.hX, (size_t)s->M * sizeof *s->w.hX);
+        }
+    }
     s->backend = 1;
     return 0;
 #else

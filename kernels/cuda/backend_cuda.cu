@@ -100,6 +100,8 @@ struct ht_cuda {
     int have_stream;
     cudaGraphExec_t exec[2];       /* [0] big chunk, [1] small chunk */
     int chunk[2];
+    void *pinned[8];               /* host ranges page-locked by ht_cuda_pin */
+    int n_pinned;
     int persistent;                /* chunks as one cooperative launch of k_persistent */
     int pgrid;                     /* its blocks: all resident at once */
 };
@@ -749,6 +751,17 @@ fail:
     return -1;
 }
 
+extern "C" int ht_cuda_pin(ht_cuda *g, void *p, size_t bytes)
+{
+    if (!p || !bytes || g->n_pinned == (int)(sizeof g->pinned / sizeof g->pinned[0])) return 1;
+    if (cudaHostRegister(p, bytes, cudaHostRegisterDefault) != cudaSuccess) {
+        cudaGetLastError(); /* not sticky: pageable copies still work */
+        return 1;
+    }
+    g->pinned[g->n_pinned++] = p;
+    return 0;
+}
+
 extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
                              real *vol_out, struct ht_heart_state_s *hX, real *hbuf, char *err,
                              size_t len)
@@ -876,6 +889,7 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     free(g->hr);
     free(g->out);
     if (g->have_stream) cudaStreamDestroy(g->stream);
+    for (int k = 0; k < g->n_pinned; ++k) cudaHostUnregister(g->pinned[k]);
     /* reset the last-error state a failed call left, so the next create's launch checks do
      * not report it again (a sticky error, a corrupted context, cannot be cleared: the next
      * create then fails at its first call, with that error's message) */

@@ -41,6 +41,12 @@ typedef struct {
 int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows, char *err,
                     size_t len);
 
+/* Page-lock [p, p + bytes) of host memory that ht_cuda_fetch copies into, so that those
+ * copies run at the bus's speed (pageable memory goes through a driver staging buffer at a
+ * fraction of it). Optional: 0 when pinned, 1 when not (the copies then work as before).
+ * Unpinned by ht_cuda_destroy, which must come before the memory is freed. */
+int ht_cuda_pin(ht_cuda *g, void *p, size_t bytes);
+
 /* Copy the state, outlet pressures, volume accounts, heart states and the heart's buffer
  * (ht_heart_layout: LV references, device flows, the ECMO volume account) back (any pointer
  * may be NULL). */

@@ -18,7 +18,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,6 +72,8 @@ const char *cudaGetErrorName(cudaError_t e)
     case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
     case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
     case cudaErrorCooperativeLaunchTooLarge: return "cudaErrorCooperativeLaunchTooLarge";
+    case cudaErrorHostMemoryAlreadyRegistered: return "cudaErrorHostMemoryAlreadyRegistered";
+    case cudaErrorHostMemoryNotRegistered: return "cudaErrorHostMemoryNotRegistered";
     }
     return "cudaErrorUnknown";
 }
@@ -86,6 +90,8 @@ const char *cudaGetErrorString(cudaError_t e)
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
     case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
     case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
+    case cudaErrorHostMemoryAlreadyRegistered: return "part or all of the requested memory range is already mapped";
+    case cudaErrorHostMemoryNotRegistered: return "pointer does not correspond to a registered memory region";
     }
     return "unknown error";
 }
@@ -161,34 +167,53 @@ int emu::blocks_per_sm(int block_threads) { return block_threads >= 1 && block_t
 /* ------------------------------------------------------------------ memory */
 
 namespace {
+/* What the emulation knows of a range of host memory. */
+enum kind { K_DEVICE, K_PINNED_ALLOC, K_REGISTERED };
 struct region {
     size_t bytes;
-    int device;
+    kind k;
 };
 std::mutex mem_lock;
 std::map<const char *, region> regions; /* by start address */
 
-/* The allocation holding [p, p + bytes), or NULL. */
-const region *find_region(const void *p, size_t bytes, const char **start)
+/* The region holding [p, p + bytes), or NULL. */
+const region *find_region(const void *p, size_t bytes)
 {
     const char *c = static_cast<const char *>(p);
     auto it = regions.upper_bound(c);
     if (it == regions.begin()) return NULL;
     --it;
     if (c < it->first || c + bytes > it->first + it->second.bytes) return NULL;
-    if (start) *start = it->first;
     return &it->second;
 }
 
-/* Is [p, p + bytes) inside one device allocation? */
+/* Does [p, p + bytes) overlap any region? */
+bool overlaps(const void *p, size_t bytes)
+{
+    const char *c = static_cast<const char *>(p);
+    auto it = regions.lower_bound(c + bytes);
+    if (it == regions.begin()) return false;
+    --it;
+    return it->first + it->second.bytes > c;
+}
+
 bool on_device(const void *p, size_t bytes)
 {
     std::lock_guard<std::mutex> g(mem_lock);
-    const region *r = find_region(p, bytes, NULL);
-    return r && r->device;
+    const region *r = find_region(p, bytes);
+    return r && r->k == K_DEVICE;
 }
 
-cudaError_t alloc(void **p, size_t bytes, int device)
+/* Page-locked host memory (cudaMallocHost, cudaHostRegister): copies to and from it are
+ * asynchronous; pageable memory is copied before cudaMemcpyAsync returns. */
+bool pinned(const void *p, size_t bytes)
+{
+    std::lock_guard<std::mutex> g(mem_lock);
+    const region *r = find_region(p, bytes);
+    return r && r->k != K_DEVICE;
+}
+
+cudaError_t alloc(void **p, size_t bytes, kind k)
 {
     if (!p) return fail(cudaErrorInvalidValue);
     *p = NULL;
@@ -196,30 +221,67 @@ cudaError_t alloc(void **p, size_t bytes, int device)
     if (!m) return fail(cudaErrorMemoryAllocation);
     memset(m, 0xff, bytes ? bytes : 1);
     std::lock_guard<std::mutex> g(mem_lock);
-    regions[static_cast<const char *>(m)] = region{bytes ? bytes : 1, device};
+    regions[static_cast<const char *>(m)] = region{bytes ? bytes : 1, k};
     *p = m;
     return cudaSuccess;
 }
 
-cudaError_t release(void *p, int device)
+cudaError_t forget(void *p, kind k)
 {
-    if (!p) return cudaSuccess;
     std::lock_guard<std::mutex> g(mem_lock);
     auto it = regions.find(static_cast<const char *>(p));
-    if (it == regions.end() || it->second.device != device) return fail(cudaErrorInvalidValue);
+    if (it == regions.end() || it->second.k != k) return fail(cudaErrorInvalidValue);
     regions.erase(it);
+    return cudaSuccess;
+}
+void sync_all(void);
+} // namespace
+
+cudaError_t cudaMalloc(void **p, size_t bytes) { return alloc(p, bytes, K_DEVICE); }
+cudaError_t cudaMallocHost(void **p, size_t bytes) { return alloc(p, bytes, K_PINNED_ALLOC); }
+
+/* Both free only after the device's queued work, as on a device (which synchronises). */
+cudaError_t cudaFree(void *p)
+{
+    if (!p) return cudaSuccess;
+    sync_all();
+    if (forget(p, K_DEVICE) != cudaSuccess) return cudaErrorInvalidValue;
     free(p);
     return cudaSuccess;
 }
-} // namespace
 
-cudaError_t cudaMalloc(void **p, size_t bytes) { return alloc(p, bytes, 1); }
-cudaError_t cudaFree(void *p) { return release(p, 1); }
-cudaError_t cudaMallocHost(void **p, size_t bytes) { return alloc(p, bytes, 0); }
-cudaError_t cudaFreeHost(void *p) { return release(p, 0); }
+cudaError_t cudaFreeHost(void *p)
+{
+    if (!p) return cudaSuccess;
+    sync_all();
+    if (forget(p, K_PINNED_ALLOC) != cudaSuccess) return cudaErrorInvalidValue;
+    free(p);
+    return cudaSuccess;
+}
+
+cudaError_t cudaHostRegister(void *p, size_t bytes, unsigned flags)
+{
+    (void)flags;
+    if (!p || !bytes) return fail(cudaErrorInvalidValue);
+    std::lock_guard<std::mutex> g(mem_lock);
+    if (overlaps(p, bytes)) return fail(cudaErrorHostMemoryAlreadyRegistered);
+    regions[static_cast<const char *>(p)] = region{bytes, K_REGISTERED};
+    return cudaSuccess;
+}
+
+cudaError_t cudaHostUnregister(void *p)
+{
+    sync_all();
+    return forget(p, K_REGISTERED) == cudaSuccess ? cudaSuccess : fail(cudaErrorHostMemoryNotRegistered);
+}
 
 /* ------------------------------------------------------------------ streams and graphs */
 
+/* A stream is a queue: work runs when something waits for it (cudaStreamSynchronize,
+ * cudaDeviceSynchronize, a free, a copy to or from pageable memory), as late as a device
+ * could run it. So a result read on the host before the wait that makes it safe is not
+ * there yet (a copy into pinned memory still holds what was there before), and the race a
+ * device would sometimes lose is lost every time. */
 struct emu_graph {
     std::vector<std::function<void()>> ops;
 };
@@ -227,15 +289,39 @@ struct emu_stream {
     int capturing;
     int invalidated;
     emu_graph *cap;
+    std::deque<std::function<void()>> queue;
 };
 
 namespace {
 /* Streams capturing on this host thread (cudaStreamCaptureModeThreadLocal): while one is,
  * work on the legacy stream and synchronous copies are errors, as on a device. */
 thread_local int n_capturing = 0;
+std::mutex streams_lock;
+std::set<emu_stream *> streams;
 
-/* The operation `op` issued to stream s: recorded while s is being captured, else run
- * now (this emulation completes everything in issue order, so a stream never lags). */
+/* Run what stream s holds, in order. */
+void drain(emu_stream *s)
+{
+    while (!s->queue.empty()) {
+        std::function<void()> op = std::move(s->queue.front());
+        s->queue.pop_front();
+        op();
+    }
+}
+
+void sync_all(void)
+{
+    std::vector<emu_stream *> all;
+    {
+        std::lock_guard<std::mutex> g(streams_lock);
+        all.assign(streams.begin(), streams.end());
+    }
+    for (emu_stream *s : all) drain(s);
+}
+
+/* The operation `op` issued to stream s: recorded while s is being captured, queued on a
+ * created stream, run now on the legacy stream (which the backend only uses for set-up,
+ * followed by cudaDeviceSynchronize). */
 cudaError_t issue(cudaStream_t s, std::function<void()> op)
 {
     if (s && s->capturing) {
@@ -243,7 +329,10 @@ cudaError_t issue(cudaStream_t s, std::function<void()> op)
         return cudaSuccess;
     }
     if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
-    op();
+    if (s)
+        s->queue.push_back(std::move(op));
+    else
+        op();
     return cudaSuccess;
 }
 
@@ -273,7 +362,12 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpy
 {
     cudaError_t e = check_copy(dst, src, bytes, k);
     if (e != cudaSuccess || !bytes) return e;
-    return issue(s, [dst, src, bytes]() { memcpy(dst, src, bytes); });
+    const void *host = k == cudaMemcpyHostToDevice ? src : k == cudaMemcpyDeviceToHost ? dst : NULL;
+    e = issue(s, [dst, src, bytes]() { memcpy(dst, src, bytes); });
+    /* pageable host memory: the copy is done (and the stream's earlier work with it) when
+     * the call returns, as the runtime stages it */
+    if (e == cudaSuccess && s && !s->capturing && host && !pinned(host, bytes)) drain(s);
+    return e;
 }
 
 cudaError_t cudaMemset(void *p, int v, size_t bytes)
@@ -288,7 +382,9 @@ cudaError_t cudaMemset(void *p, int v, size_t bytes)
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
 {
     (void)flags;
-    *s = new emu_stream{0, 0, NULL};
+    *s = new emu_stream{0, 0, NULL, {}};
+    std::lock_guard<std::mutex> g(streams_lock);
+    streams.insert(*s);
     return cudaSuccess;
 }
 
@@ -298,6 +394,11 @@ cudaError_t cudaStreamDestroy(cudaStream_t s)
     if (s->capturing) {
         --n_capturing;
         delete s->cap;
+    }
+    drain(s); /* queued work still completes */
+    {
+        std::lock_guard<std::mutex> g(streams_lock);
+        streams.erase(s);
     }
     delete s;
     return cudaSuccess;
@@ -310,12 +411,18 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s)
         return fail(cudaErrorStreamCaptureUnsupported);
     }
     if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    if (s)
+        drain(s);
+    else
+        sync_all(); /* the legacy stream waits for the blocking streams; all, to be safe */
     return cudaSuccess;
 }
 
 cudaError_t cudaDeviceSynchronize(void)
 {
-    return n_capturing > 0 ? fail(cudaErrorStreamCaptureUnsupported) : cudaSuccess;
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    sync_all();
+    return cudaSuccess;
 }
 
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode)
@@ -363,9 +470,9 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s)
 {
     if (!e) return fail(cudaErrorInvalidValue);
     if (s && s->capturing) return fail(cudaErrorStreamCaptureUnsupported); /* not needed here */
-    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
-    for (auto &op : e->ops) op();
-    return cudaSuccess;
+    return issue(s, [e]() {
+        for (auto &op : e->ops) op();
+    });
 }
 
 cudaError_t cudaGraphDestroy(cudaGraph_t g)
@@ -376,6 +483,7 @@ cudaError_t cudaGraphDestroy(cudaGraph_t g)
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t e)
 {
+    sync_all(); /* a queued replay may still hold it */
     delete e;
     return cudaSuccess;
 }

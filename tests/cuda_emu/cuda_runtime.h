@@ -9,9 +9,11 @@
  * stack), all on one host thread, switched at __syncthreads; blocks run one after another,
  * except in a cooperative launch, where each block has a host thread of its own so that
  * grid.sync() can wait for all of them. __shared__ is thread-local static storage: one copy
- * per block that runs at a time. What a device would reject is rejected here too, with the
- * error a device gives: an empty or oversized launch, a cooperative grid larger than the
- * device holds, a synchronisation inside a stream capture, a copy in the wrong direction.
+ * per block that runs at a time. Streams are queues that run when waited for, as late as a
+ * device could, so a missing synchronisation shows. What a device would reject is rejected
+ * here too, with the error a device gives: an empty or oversized launch, a cooperative grid
+ * larger than the device holds, a synchronisation inside a stream capture, a copy in the
+ * wrong direction.
  * What it cannot see: data races between threads of a kernel (they run in a fixed order),
  * the device's rounding of exp/sin/pow (glibc's here), host pointers read by a kernel.
  *
@@ -52,6 +54,8 @@ enum cudaError {
     cudaErrorStreamCaptureUnsupported = 900,
     cudaErrorStreamCaptureInvalidated = 901,
     cudaErrorCooperativeLaunchTooLarge = 720,
+    cudaErrorHostMemoryAlreadyRegistered = 712,
+    cudaErrorHostMemoryNotRegistered = 713,
 };
 typedef enum cudaError cudaError_t;
 
@@ -72,6 +76,7 @@ enum cudaDeviceAttr {
     cudaDevAttrCooperativeLaunch = 95,
 };
 #define cudaStreamNonBlocking 0x01u
+#define cudaHostRegisterDefault 0x00u
 
 typedef struct emu_stream *cudaStream_t;
 typedef struct emu_graph *cudaGraph_t;
@@ -100,6 +105,8 @@ cudaError_t cudaMalloc(void **p, size_t bytes);
 cudaError_t cudaFree(void *p);
 cudaError_t cudaMallocHost(void **p, size_t bytes);
 cudaError_t cudaFreeHost(void *p);
+cudaError_t cudaHostRegister(void *p, size_t bytes, unsigned flags);
+cudaError_t cudaHostUnregister(void *p);
 cudaError_t cudaMemset(void *p, int v, size_t bytes);
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind k);
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind k, cudaStream_t s = 0);
