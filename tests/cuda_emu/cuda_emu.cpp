@@ -240,24 +240,17 @@ void sync_all(void);
 cudaError_t cudaMalloc(void **p, size_t bytes) { return alloc(p, bytes, K_DEVICE); }
 cudaError_t cudaMallocHost(void **p, size_t bytes) { return alloc(p, bytes, K_PINNED_ALLOC); }
 
-/* Both free only after the device's queued work, as on a device (which synchronises). */
-cudaError_t cudaFree(void *p)
+/* Memory is freed only after the device's queued work, as on a device (which synchronises). */
+static cudaError_t release(void *p, kind k)
 {
     if (!p) return cudaSuccess;
     sync_all();
-    if (forget(p, K_DEVICE) != cudaSuccess) return cudaErrorInvalidValue;
+    if (forget(p, k) != cudaSuccess) return cudaErrorInvalidValue;
     free(p);
     return cudaSuccess;
 }
-
-cudaError_t cudaFreeHost(void *p)
-{
-    if (!p) return cudaSuccess;
-    sync_all();
-    if (forget(p, K_PINNED_ALLOC) != cudaSuccess) return cudaErrorInvalidValue;
-    free(p);
-    return cudaSuccess;
-}
+cudaError_t cudaFree(void *p) { return release(p, K_DEVICE); }
+cudaError_t cudaFreeHost(void *p) { return release(p, K_PINNED_ALLOC); }
 
 cudaError_t cudaHostRegister(void *p, size_t bytes, unsigned flags)
 {
