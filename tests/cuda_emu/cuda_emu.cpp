@@ -34,6 +34,28 @@
 #include <sanitizer/common_interface_defs.h>
 #define EMU_ASAN 1
 #endif
+/* Under ThreadSanitizer every CUDA thread is a fiber of its own to TSan, and switching
+ * between them implies no ordering: only the barriers (__syncthreads per block, grid.sync
+ * per launch) and the ends of a launch do, as on a device. So TSan reports the races
+ * between threads of a kernel that the fixed execution order here would hide (what
+ * compute-sanitizer's racecheck finds on a device), within a block and across blocks (but
+ * not between the threads of one index in successive blocks, which reuse a fiber). The
+ * emulation's own bookkeeping (thread indices, fiber states) is invisible to it. */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+extern "C" void AnnotateIgnoreWritesBegin(const char *file, int line);
+extern "C" void AnnotateIgnoreWritesEnd(const char *file, int line);
+#define EMU_TSAN 1
+#define HB_RELEASE(a) __tsan_release(a)
+#define HB_ACQUIRE(a) __tsan_acquire(a)
+#define UNSEEN_BEGIN() AnnotateIgnoreWritesBegin(__FILE__, __LINE__)
+#define UNSEEN_END() AnnotateIgnoreWritesEnd(__FILE__, __LINE__)
+#else
+#define HB_RELEASE(a) ((void)(a))
+#define HB_ACQUIRE(a) ((void)(a))
+#define UNSEEN_BEGIN() ((void)0)
+#define UNSEEN_END() ((void)0)
+#endif
 
 __thread uint3 threadIdx, blockIdx, blockDim, gridDim;
 
@@ -525,6 +547,7 @@ struct context {
     void *sp;
     const void *bottom; /* the stack's lowest usable byte and size, for AddressSanitizer */
     size_t size;
+    void *tsan;         /* the fiber to ThreadSanitizer */
 };
 #else
 extern "C" void emu_fiber_main(void);
@@ -532,6 +555,7 @@ struct context {
     ucontext_t uc;
     const void *bottom;
     size_t size;
+    void *tsan;
 };
 #endif
 
@@ -557,6 +581,9 @@ struct grid_barrier {
     unsigned arrived;  /* at the current barrier */
     unsigned exited;   /* blocks whose threads have all returned */
     unsigned long gen;
+    /* the threads' happens-before through the barrier, to ThreadSanitizer: an address of
+     * its own (at m's, the mutex's unlocks by the block schedulers would overwrite it) */
+    char hb;
 };
 
 /* Per host thread: the fibers and the scheduler running one block at a time. */
@@ -566,20 +593,43 @@ struct executor {
     fiber *cur = NULL;
     const emu::body_fn *body = NULL;
     grid_barrier *grid = NULL;
+    char launch_start, launch_end; /* ThreadSanitizer's happens-before of a launch's ends */
+    char *block_bar = NULL;        /* and of the running block's __syncthreads */
     ~executor()
     {
         for (fiber *f : fibers) {
+#if EMU_TSAN
+            __tsan_destroy_fiber(f->ctx.tsan);
+#endif
             munmap(f->map, f->map_bytes);
             delete f;
         }
     }
 };
-thread_local std::unique_ptr<executor> tl_ex;
+/* The host thread's executor, freed when the thread ends. Its fibers' last reads of it
+ * (switching back here) are ordered before that by the switch itself, which TSan is told
+ * implies nothing: the free is kept from its view. */
+struct executor_holder {
+    executor *ex = NULL;
+    executor *get() const { return ex; }
+    ~executor_holder()
+    {
+        UNSEEN_BEGIN();
+        delete ex;
+        UNSEEN_END();
+    }
+};
+thread_local executor_holder tl_ex;
 
 executor *ex_get(void)
 {
-    if (!tl_ex) tl_ex.reset(new executor);
-    return tl_ex.get();
+    if (!tl_ex.ex) {
+        tl_ex.ex = new executor;
+#if EMU_TSAN
+        tl_ex.ex->sched.tsan = __tsan_get_current_fiber();
+#endif
+    }
+    return tl_ex.ex;
 }
 
 /* Under AddressSanitizer every switch is announced with the stack it goes to (else ASan takes
@@ -591,7 +641,13 @@ void ctx_switch(context *from, context *to)
     __sanitizer_start_switch_fiber(&fake, to->bottom, to->size);
 #endif
 #if defined(__x86_64__)
-    emu_switch(&from->sp, to->sp);
+    void *sp = to->sp; /* read as the fiber switching out (to TSan, the switch comes first) */
+#endif
+#if EMU_TSAN
+    __tsan_switch_to_fiber(to->tsan, __tsan_switch_to_fiber_no_sync);
+#endif
+#if defined(__x86_64__)
+    emu_switch(&from->sp, sp);
 #else
     swapcontext(&from->uc, &to->uc);
 #endif
@@ -613,6 +669,9 @@ fiber *fiber_new(void)
     f->map_bytes = bytes;
     f->ctx.bottom = f->map + page;
     f->ctx.size = STACK_BYTES;
+#if EMU_TSAN
+    f->ctx.tsan = __tsan_create_fiber(0);
+#endif
 #if defined(__x86_64__)
     /* the frame emu_switch pops: r15..r12, rbx, rbp (all 0), then the return address, with
      * the stack 16-byte aligned after the return, as a call expects */
@@ -661,19 +720,29 @@ void run_block(executor *ex)
 {
     unsigned n = blockDim.x;
     while (ex->fibers.size() < n) ex->fibers.push_back(fiber_new());
+    /* this block's barrier to ThreadSanitizer: a fresh address each block, since freeing
+     * one forgets what was synchronised through it */
+    std::unique_ptr<char> bar(new char);
+    UNSEEN_BEGIN();
+    ex->block_bar = bar.get();
     for (unsigned t = 0; t < n; ++t) {
         ex->fibers[t]->state = F_RUN;
         ex->fibers[t]->tid = t;
     }
+    UNSEEN_END();
     for (;;) {
         for (unsigned t = 0; t < n; ++t) {
             fiber *f = ex->fibers[t];
             if (f->state != F_RUN) continue;
+            UNSEEN_BEGIN();
             threadIdx = uint3{t, 0, 0};
             ex->cur = f;
+            UNSEEN_END();
             ctx_switch(&ex->sched, &f->ctx);
         }
+        UNSEEN_BEGIN();
         ex->cur = NULL;
+        UNSEEN_END();
         unsigned done = 0, block = 0, grid = 0;
         for (unsigned t = 0; t < n; ++t) {
             fiber *f = ex->fibers[t];
@@ -690,8 +759,10 @@ void run_block(executor *ex)
             grid_wait(ex->grid);
         }
         /* threads that returned count as arrived at a __syncthreads(), as on a device */
+        UNSEEN_BEGIN();
         for (unsigned t = 0; t < n; ++t)
             if (ex->fibers[t]->state == F_WAIT) ex->fibers[t]->state = F_RUN;
+        UNSEEN_END();
     }
 }
 
@@ -702,10 +773,80 @@ void barrier(int kind)
     if (!ex || !ex->cur) fatal("%s outside a kernel", kind == B_BLOCK ? "__syncthreads()" : "grid.sync()");
     if (kind == B_GRID && !ex->grid) fatal("grid.sync() in a kernel not launched with cudaLaunchCooperativeKernel");
     fiber *f = ex->cur;
+    void *hb = kind == B_BLOCK ? static_cast<void *>(ex->block_bar) : static_cast<void *>(&ex->grid->hb);
+    HB_RELEASE(hb);
+    UNSEEN_BEGIN();
     f->state = F_WAIT;
     f->wait = kind;
+    UNSEEN_END();
     ctx_switch(&f->ctx, &ex->sched);
+    HB_ACQUIRE(hb);
 }
+
+/* The host threads of cooperative launches, block b on worker b, kept from launch to launch
+ * with their fibers (one thread and 128 stacks per block per launch otherwise). */
+class block_pool {
+    struct worker {
+        std::thread th;
+        std::mutex m;
+        std::condition_variable cv;
+        std::function<void()> job;
+        bool busy = false, quit = false;
+    };
+    std::vector<std::unique_ptr<worker>> w;
+
+    static void loop(worker *k)
+    {
+        std::unique_lock<std::mutex> l(k->m);
+        for (;;) {
+            k->cv.wait(l, [k]() { return k->busy || k->quit; });
+            if (!k->busy) return;
+            std::function<void()> job = std::move(k->job);
+            l.unlock();
+            job();
+            l.lock();
+            k->busy = false;
+            k->cv.notify_all();
+        }
+    }
+
+  public:
+    static block_pool &get()
+    {
+        static block_pool pool;
+        return pool;
+    }
+    void start(unsigned b, std::function<void()> job)
+    {
+        while (w.size() <= b) {
+            w.emplace_back(new worker);
+            worker *k = w.back().get();
+            k->th = std::thread(loop, k);
+        }
+        worker *k = w[b].get();
+        std::lock_guard<std::mutex> l(k->m);
+        k->job = std::move(job);
+        k->busy = true;
+        k->cv.notify_all();
+    }
+    void wait(unsigned b)
+    {
+        worker *k = w[b].get();
+        std::unique_lock<std::mutex> l(k->m);
+        k->cv.wait(l, [k]() { return !k->busy; });
+    }
+    ~block_pool()
+    {
+        for (auto &k : w) {
+            {
+                std::lock_guard<std::mutex> l(k->m);
+                k->quit = true;
+                k->cv.notify_all();
+            }
+            k->th.join();
+        }
+    }
+};
 
 void run_grid(dim3 grid, dim3 block, int coop, const emu::body_fn &body)
 {
@@ -714,15 +855,25 @@ void run_grid(dim3 grid, dim3 block, int coop, const emu::body_fn &body)
         executor *ex = ex_get();
         const emu::body_fn *outer = ex->body;
         if (ex->cur) fatal("a kernel launched from inside a kernel");
+        UNSEEN_BEGIN();
         ex->body = &body;
         ex->grid = NULL;
         gridDim = uint3{grid.x, grid.y, grid.z};
         blockDim = uint3{block.x, block.y, block.z};
+        UNSEEN_END();
+        /* what the host did before the launch is seen by every thread; what a thread does,
+         * by the host after the launch (not by the next block: blocks are concurrent) */
+        HB_RELEASE(&ex->launch_start);
         for (unsigned b = 0; b < grid.x; ++b) {
+            UNSEEN_BEGIN();
             blockIdx = uint3{b, 0, 0};
+            UNSEEN_END();
             run_block(ex);
         }
+        HB_ACQUIRE(&ex->launch_end);
+        UNSEEN_BEGIN();
         ex->body = outer;
+        UNSEEN_END();
         return;
     }
     /* every block resident at once, each on a host thread of its own */
@@ -730,19 +881,23 @@ void run_grid(dim3 grid, dim3 block, int coop, const emu::body_fn &body)
     gb.n = grid.x;
     gb.arrived = gb.exited = 0;
     gb.gen = 0;
-    std::vector<std::thread> th;
+    block_pool &pool = block_pool::get();
     for (unsigned b = 0; b < grid.x; ++b)
-        th.emplace_back([&gb, &body, grid, block, b]() {
+        pool.start(b, [&gb, &body, grid, block, b]() {
             executor *ex = ex_get();
+            UNSEEN_BEGIN();
             ex->body = &body;
             ex->grid = &gb;
             gridDim = uint3{grid.x, grid.y, grid.z};
             blockDim = uint3{block.x, block.y, block.z};
             blockIdx = uint3{b, 0, 0};
+            UNSEEN_END();
+            HB_RELEASE(&ex->launch_start);
             run_block(ex);
+            HB_ACQUIRE(&ex->launch_end);
             grid_exit(&gb);
         });
-    for (auto &t : th) t.join();
+    for (unsigned b = 0; b < grid.x; ++b) pool.wait(b);
 }
 } // namespace
 
@@ -756,8 +911,12 @@ extern "C" void emu_fiber_main(void)
 #endif
     for (;;) {
         fiber *f = ex->cur;
+        HB_ACQUIRE(&ex->launch_start);
         (*ex->body)();
+        HB_RELEASE(&ex->launch_end);
+        UNSEEN_BEGIN();
         f->state = F_DONE;
+        UNSEEN_END();
         ctx_switch(&f->ctx, &ex->sched);
     }
 }

@@ -14,8 +14,9 @@
  * here too, with the error a device gives: an empty or oversized launch, a cooperative grid
  * larger than the device holds, a synchronisation inside a stream capture, a copy in the
  * wrong direction.
- * What it cannot see: data races between threads of a kernel (they run in a fixed order),
- * the device's rounding of exp/sin/pow (glibc's here), host pointers read by a kernel.
+ * What it cannot see: data races between threads of a kernel (they run in a fixed order;
+ * built with -DHT_SANITIZE=thread, ThreadSanitizer sees them, cuda_emu.cpp), the device's
+ * rounding of exp/sin/pow (glibc's here), host pointers read by a kernel.
  *
  * The <<<grid, block, shared, stream>>> syntax is not C++: the build rewrites a copy of each
  * .cu file, kernel<<<cfg>>>(args) becoming kernel | ::emu::cfg(cfg) | ::emu::args(args). */
