@@ -38,9 +38,10 @@
  * between them implies no ordering: only the barriers (__syncthreads per block, grid.sync
  * per launch) and the ends of a launch do, as on a device. So TSan reports the races
  * between threads of a kernel that the fixed execution order here would hide (what
- * compute-sanitizer's racecheck finds on a device), within a block and across blocks (but
- * not between the threads of one index in successive blocks, which reuse a fiber). The
- * emulation's own bookkeeping (thread indices, fiber states) is invisible to it. */
+ * compute-sanitizer's racecheck finds on a device), within a block and, less reliably (see
+ * docs/architecture.md), across blocks; never between the threads of one index in successive
+ * blocks of a launch, which reuse a fiber. The emulation's own bookkeeping (thread indices,
+ * fiber states) is invisible to it. */
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
 extern "C" void AnnotateIgnoreWritesBegin(const char *file, int line);
