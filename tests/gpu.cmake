@@ -16,11 +16,7 @@ endif()
 # The CPU emulation of the CUDA runtime itself (tests/cuda_emu), in the builds that use it:
 # barriers, cooperative launches, graphs, stream order and a device's errors
 if(HT_CUDA_EMU)
-  set(emu_cpp ${CMAKE_BINARY_DIR}/cuda_emu/test_cuda_emu.cpp)
-  add_custom_command(OUTPUT ${emu_cpp}
-    COMMAND ${CMAKE_COMMAND} -DIN=${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/test_cuda_emu.cu -DOUT=${emu_cpp}
-            -P ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/rewrite_launches.cmake
-    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/test_cuda_emu.cu ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/rewrite_launches.cmake)
+  ht_cuda_emu_source(${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/test_cuda_emu.cu emu_cpp)
   add_executable(test_cuda_emu ${emu_cpp})
   set_target_properties(test_cuda_emu PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
   target_include_directories(test_cuda_emu BEFORE PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu)

@@ -571,7 +571,6 @@ struct fiber {
     size_t map_bytes;
     int state;
     int wait;        /* B_BLOCK or B_GRID while state == F_WAIT */
-    unsigned tid;
 };
 
 /* The barrier of one cooperative launch's blocks (one host thread each). */
@@ -726,10 +725,7 @@ void run_block(executor *ex)
     std::unique_ptr<char> bar(new char);
     UNSEEN_BEGIN();
     ex->block_bar = bar.get();
-    for (unsigned t = 0; t < n; ++t) {
-        ex->fibers[t]->state = F_RUN;
-        ex->fibers[t]->tid = t;
-    }
+    for (unsigned t = 0; t < n; ++t) ex->fibers[t]->state = F_RUN;
     UNSEEN_END();
     for (;;) {
         for (unsigned t = 0; t < n; ++t) {
