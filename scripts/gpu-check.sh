@@ -105,14 +105,17 @@ fi
 
 # 4. timings: wall seconds per cardiac cycle, both backends (OpenMP on all CPU cores), with
 #    the output as a user writes it; on CUDA with the appends on the writer thread (the
-#    default there) and in line, whose difference is the output time the thread hides
+#    default there) and in line, whose difference is the output time the thread hides, and
+#    with no interval begun ahead (HEMOTREE_CUDA_AHEAD=0: the device waits for each output's
+#    copy and queuing), whose difference is what the overlap gains
 for c in ${HT_TIMING_CASES:-cases/benchmarks/adan56.yaml cases/benchmarks/invitro-37.yaml}; do
   [ -f "$c" ] || continue
   n=$(basename "$c" .yaml)
-  for be in cpu cuda cuda-inline; do
+  for be in cpu cuda cuda-inline cuda-serial; do
     extra=()
     [ $be = cuda-inline ] && extra=(--output-thread off)
-    "$B/hemotree" run "$c" -o "$OUT/time_${be}_$n.h5" --backend ${be%-inline} --cycles "${HT_TIMING_CYCLES:-2}" \
+    HEMOTREE_CUDA_AHEAD=$([ $be = cuda-serial ] && echo 0 || echo 1) \
+    "$B/hemotree" run "$c" -o "$OUT/time_${be}_$n.h5" --backend ${be%-*} --cycles "${HT_TIMING_CYCLES:-2}" \
       ${extra[@]+"${extra[@]}"} > "$OUT/time_${be}_$n.log" 2>&1
     row "time $n $be" "rc=$?" "$(grep -m1 'steps,' "$OUT/time_${be}_$n.log")"
   done

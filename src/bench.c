@@ -104,10 +104,11 @@ static int bench_one(const char *path, const ht_bench_opts *o, int members, cons
             goto out_s;
         }
     }
-    /* advance cycle by cycle, as a run does between outputs, draining probe samples */
+    /* advance cycle by cycle, as a run does between outputs (the next cycle begun while
+     * the state is copied back), draining probe samples */
     double t0 = now();
     for (int k = 1; k <= o->cycles; ++k) {
-        int code = ht_solver_advance(&s, k * c.period);
+        int code = ht_solver_advance_ahead(&s, k * c.period, k < o->cycles ? (k + 1) * c.period : 0);
         ht_solver_probe_clear(&s);
         if (code) {
             fprintf(stderr, "hemotree bench: %s failed at t = %g s (code %d)\n", path, s.clk[0].fail_t, code);

@@ -991,10 +991,22 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
     for (int m = 0; m < M; ++m)
         if (mbs[m].done && !s.clk[m].fail) s.clk[m].fail = HT_FAIL_MEMORY;
 
+    int may_stop = 0; /* some member ends at its periodic state */
+    for (int m = 0; m < M; ++m) may_stop |= mbs[m].c->stop_periodic && sc.per_cycle > 0;
     double w0 = wall_now() - wall_prev, w_last = w0, w_ckpt = wall_now();
     for (long k = k0; k <= sc.n_out && live > 0; ++k) {
         double t_stop = k == sc.n_out ? sc.t_end : k * sc.interval;
-        int code = ht_solver_advance(&s, t_stop);
+        /* decided before the interval, since the device may step on past t_stop while this
+         * output is written: a wall-clock checkpoint counts to the interval's start */
+        int ckpt_due = ck_path && k < sc.n_out &&
+                       (o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
+                                     : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9));
+        /* the next interval begins at once (CUDA: beside this output's copy and writes)
+         * unless a member may stop at this output time (its state must stay that of t_stop)
+         * or the state is saved here */
+        int ahead = k < sc.n_out && !ckpt_due && k != abort_at && !(may_stop && k % sc.per_cycle == 0);
+        double t_next = !ahead ? 0 : k + 1 == sc.n_out ? sc.t_end : (k + 1) * sc.interval;
+        int code = ht_solver_advance_ahead(&s, t_stop, t_next);
         if (code < 0) {
             /* the device runtime failed: every member still running stops here */
             for (int m = 0; m < M; ++m) {
@@ -1080,29 +1092,25 @@ int ht_run_members(const ht_case *const *cases, const ht_network *const *nws, in
         for (int m = 0; m < M; ++m)
             if (mbs[m].done) stop_stepping(&s.clk[m]);
         ht_solver_probe_clear(&s);
-        if (ck_path && k < sc.n_out && live > 0) {
-            int due = o->ckpt_wall ? wall_now() - w_ckpt >= o->ckpt_every
-                                   : t_stop - t_ckpt >= o->ckpt_every * (1 - 1e-9);
-            if (due) {
-                /* the checkpoint records what the files hold: every append written, and a
-                 * member whose append failed recorded as failed (a restart must not take it
-                 * up again with an output time missing) */
-                ht_writer_drain(wr);
-                for (int m = 0; m < M; ++m)
-                    if (!mbs[m].done && !mbs[m].stopped && writer_failed(&mbs[m], o->member_base + m, M)) {
-                        --live;
-                        stop_stepping(&s.clk[m]);
-                    }
-                cp.k = k;
-                cp.t = t_stop;
-                cp.wall = wall_now() - w0;
-                if (ckpt_save(ck_path, &sc, &s, mbs, &cp, msg, sizeof msg)) {
-                    fprintf(stderr, "hemotree: warning: no checkpoint at t = %.6g s: %s\n", t_stop, msg);
-                } else {
-                    t_ckpt = t_stop;
-                    w_ckpt = wall_now();
-                    if (++n_ckpt == abort_n) abort_at = k + abort_k;
+        if (ckpt_due && live > 0) {
+            /* the checkpoint records what the files hold: every append written, and a
+             * member whose append failed recorded as failed (a restart must not take it
+             * up again with an output time missing) */
+            ht_writer_drain(wr);
+            for (int m = 0; m < M; ++m)
+                if (!mbs[m].done && !mbs[m].stopped && writer_failed(&mbs[m], o->member_base + m, M)) {
+                    --live;
+                    stop_stepping(&s.clk[m]);
                 }
+            cp.k = k;
+            cp.t = t_stop;
+            cp.wall = wall_now() - w0;
+            if (ckpt_save(ck_path, &sc, &s, mbs, &cp, msg, sizeof msg)) {
+                fprintf(stderr, "hemotree: warning: no checkpoint at t = %.6g s: %s\n", t_stop, msg);
+            } else {
+                t_ckpt = t_stop;
+                w_ckpt = wall_now();
+                if (++n_ckpt == abort_n) abort_at = k + abort_k;
             }
         }
         if (k == abort_at) {

@@ -125,6 +125,14 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len)
             snprintf(err, len, "the CUDA backend must be chosen before the first step");
             return -1;
         }
+    /* HEMOTREE_CUDA_AHEAD=0: every interval waits for the last output's copy and writes
+     * (the overlap's cost and gain, measured by scripts/gpu-check.sh) */
+    const char *ahead = getenv("HEMOTREE_CUDA_AHEAD");
+    if (ahead && *ahead && strcmp(ahead, "0") != 0 && strcmp(ahead, "1") != 0) {
+        snprintf(err, len, "HEMOTREE_CUDA_AHEAD: expected 0 or 1, got '%.100s'", ahead);
+        return -1;
+    }
+    s->no_ahead = ahead && strcmp(ahead, "0") == 0;
     if (!ht_cuda_available(err, len)) return -1;
     if (ht_cuda_create(&s->nw->net, &s->U, s->w.pc, s->w.pcim, s->w.hX, s->w.h_plv_ref, &s->gpu, err, len))
         return -1;
@@ -160,8 +168,10 @@ static int first_failure(const ht_solver *s)
 #ifdef HT_HAVE_CUDA
 /* The CUDA backend steps, chooses dt and samples probes on the device; here its probe rows
  * join the solver's buffers, and the state the driver reads (U, outlet pressures, volume
- * accounts) is copied back. */
-static int advance_cuda(ht_solver *s, double t_stop)
+ * accounts) is copied back. With t_next > t_stop the next interval is begun before the
+ * copy is waited for, so the device steps on while the copy runs and while the driver
+ * writes this output. */
+static int advance_cuda(ht_solver *s, double t_stop, double t_next)
 {
     size_t np = (size_t)s->nw->net.m_probes;
     int heart = s->nw->net.heart;
@@ -185,9 +195,19 @@ static int advance_cuda(ht_solver *s, double t_stop)
         if (heart) memcpy(r->h + r->n * HT_HEART_NSAMP, got[m].h, cnt * HT_HEART_NSAMP * sizeof *r->h);
         r->n += cnt;
     }
-    if (code >= 0 && ht_cuda_fetch(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, s->w.hX,
-                                    s->hbuf, err, sizeof err))
-        code = -1;
+    /* got[] is the backend's, overwritten by the next interval: taken above, before it begins */
+    if (code >= 0) {
+        int bad = ht_cuda_fetch_start(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, s->w.hX,
+                                      s->hbuf, err, sizeof err);
+        if (!bad && t_next > t_stop) bad = ht_cuda_begin(s->gpu, t_next, s->clk, err, sizeof err);
+        /* waited for even after a failure above: the copy may still be writing s->U */
+        char werr[512];
+        if (ht_cuda_fetch_wait(s->gpu, werr, sizeof werr) && !bad) {
+            bad = 1;
+            memcpy(err, werr, sizeof err);
+        }
+        if (bad) code = -1;
+    }
     if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);
     return code;
 }
@@ -243,15 +263,19 @@ static void advance_member(ht_solver *s, int m, double t_stop)
     }
 }
 
-int ht_solver_advance(ht_solver *s, double t_stop)
+int ht_solver_advance(ht_solver *s, double t_stop) { return ht_solver_advance_ahead(s, t_stop, 0); }
+
+int ht_solver_advance_ahead(ht_solver *s, double t_stop, double t_next)
 {
 #ifdef HT_HAVE_CUDA
     if (s->backend == 1) {
         for (int m = 0; m < s->M; ++m)
             if (first_sample(s, m)) return HT_FAIL_MEMORY;
-        int code = advance_cuda(s, t_stop);
+        int code = advance_cuda(s, t_stop, s->no_ahead ? 0 : t_next);
         return code < 0 ? code : first_failure(s);
     }
+#else
+    (void)t_next;
 #endif
     /* A single run splits its cell loops over the threads (step_cpu.c); it must not sit
      * inside a parallel region, even an inactive one: libgomp would then build a fresh

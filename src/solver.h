@@ -32,6 +32,7 @@ typedef struct {
 #ifdef HT_HAVE_CUDA
     int backend;                /* 0 cpu, 1 cuda (ht_solver_use_cuda) */
     ht_cuda *gpu;               /* the device copy when backend == 1 */
+    int no_ahead;               /* HEMOTREE_CUDA_AHEAD=0: ht_solver_advance_ahead never begins ahead */
 #endif
 } ht_solver;
 
@@ -49,6 +50,16 @@ int ht_solver_use_cuda(ht_solver *s, char *err, size_t len);
  * backend, s->U and the pressures and volume accounts of s->w are copied back before it
  * returns. */
 int ht_solver_advance(ht_solver *s, double t_stop);
+
+/* ht_solver_advance, and then, with the CUDA backend and t_next > t_stop, the device already
+ * steps on towards t_next while the output at t_stop is copied back and while the caller
+ * uses it; the next call, which must be for t_next, takes that interval up. So a member the
+ * caller stops in between (s->clk[m].fail set) has stepped one chunk of steps past t_stop:
+ * use it where such a member's later state is never read (a member whose output failed),
+ * and t_next = 0 where a stop may matter (periodic state) or a checkpoint follows
+ * (ht_solver_state_sync fails while an interval is in progress). On the CPU backend the
+ * same as ht_solver_advance. */
+int ht_solver_advance_ahead(ht_solver *s, double t_stop, double t_next);
 
 /* The whole state between the host arrays and the device (a checkpoint's content): with
  * to_device 0 the host gets every array and clock the device holds (before a checkpoint is

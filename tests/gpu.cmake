@@ -25,4 +25,8 @@ if(HT_CUDA_EMU)
   target_link_libraries(test_cuda_emu PRIVATE hemotree_core)
   add_test(NAME test_cuda_emu COMMAND test_cuda_emu)
   set_tests_properties(test_cuda_emu PROPERTIES LABELS "gpu")
+  # the parity test with the other legal order of streams: work waited for runs after all
+  # other queued work, so an output copy reading what the next interval overwrites shows
+  add_test(NAME test_gpu_parity_waited_last COMMAND test_gpu_parity)
+  set_tests_properties(test_gpu_parity_waited_last PROPERTIES LABELS "gpu" ENVIRONMENT "HEMOTREE_EMU_WAITED_LAST=1")
 endif()

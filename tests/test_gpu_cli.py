@@ -154,16 +154,21 @@ def test_launch_modes_bitwise(tmp_path, case):
     assert_same(outs[1], outs[0], 0.0)
 
 
-def test_writer_thread_same_output(tmp_path):
-    # the appends on the writer thread (the default with CUDA) or in line: the same datasets
+def test_output_overlap_same_output(tmp_path):
+    # the appends on the writer thread (the default with CUDA) or in line, and the next
+    # interval begun while an output is copied back and written (the default) or not
+    # (HEMOTREE_CUDA_AHEAD=0): the same datasets
     outs = []
-    for thread in ("on", "off"):
-        out = str(tmp_path / ("%s.h5" % thread))
+    for thread, ahead in (("on", "1"), ("off", "1"), ("on", "0")):
+        out = str(tmp_path / ("%s_%s.h5" % (thread, ahead)))
         r = run("run", HEART_DEV, "-o", out, "--backend", "cuda", "--quiet", "--cycles", "1",
-                "--output-thread", thread)
-        assert r.returncode == 0, (thread, r.stderr)
+                "--output-thread", thread, env={"HEMOTREE_CUDA_AHEAD": ahead})
+        assert r.returncode == 0, (thread, ahead, r.stderr)
         outs.append(out)
     assert_same(outs[0], outs[1], 0.0)
+    assert_same(outs[0], outs[2], 0.0)
+    r = run("run", HEART_DEV, "-o", outs[0], "--backend", "cuda", "--quiet", env={"HEMOTREE_CUDA_AHEAD": "yes"})
+    assert r.returncode == 2 and "HEMOTREE_CUDA_AHEAD: expected 0 or 1, got 'yes'" in r.stderr, r.stderr
 
 
 def test_restart_from_device_state(tmp_path):

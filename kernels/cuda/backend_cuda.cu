@@ -104,6 +104,18 @@ struct ht_cuda {
     int n_pinned;
     int persistent;                /* chunks as one cooperative launch of k_persistent */
     int pgrid;                     /* its blocks: all resident at once */
+    /* output copies: a device-side snapshot, copied to the host on a stream of its own */
+    cudaStream_t copy;
+    int have_copy;
+    cudaEvent_t ev_snap, ev_copied; /* snapshot taken (g->stream), copy done (g->copy) */
+    int have_events;               /* bit 0: ev_snap created, bit 1: ev_copied */
+    unsigned char *snap;           /* device, laid out by fetch_items */
+    int fetching;                  /* a fetch started, not yet waited for */
+    /* the interval in progress (ht_cuda_begin, taken up by ht_cuda_advance) */
+    int begun;
+    double begun_t;
+    int in_chunk;                  /* a chunk launched whose copies are not yet waited for */
+    int rows_max;                  /* that chunk's steps: the most probe rows it can leave */
 };
 
 /* ------------------------------------------------------------------ error handling */
@@ -397,6 +409,29 @@ extern "C" int ht_cuda_available(char *msg, size_t len)
     return 1;
 }
 
+/* What ht_cuda_fetch_start copies, in the order of its arguments, and where each sits in
+ * the snapshot; returns the snapshot's size in bytes. */
+enum { F_A, F_Q, F_C, F_PC, F_PCIM, F_VOL_IN, F_VOL_OUT, F_HX, F_HBUF, F_N };
+static size_t fetch_items(const ht_cuda *g, const void *dev[F_N], size_t bytes[F_N], size_t off[F_N])
+{
+    size_t nc = (size_t)g->d.n_cells, no = (size_t)g->d.n_outlets, ni = (size_t)g->d.n_inlets;
+    int heart = g->d.heart;
+    const void *d[F_N] = {g->U.A, g->U.Q, g->U.C, g->w.pc, g->w.pcim, g->w.vol_in, g->w.vol_out,
+                          heart ? (const void *)g->w.hX : NULL, heart ? (const void *)g->hbuf : NULL};
+    size_t b[F_N] = {nc * sizeof(real), nc * sizeof(real), nc * sizeof(real), no * sizeof(real),
+                     no * sizeof(real), ni * sizeof(real), no * sizeof(real),
+                     heart ? (size_t)g->M * sizeof(ht_heart_state) : 0,
+                     heart ? ht_heart_layout(NULL, NULL, (size_t)g->M, no) * sizeof(real) : 0};
+    size_t total = 0;
+    for (int i = 0; i < F_N; ++i) {
+        if (dev) dev[i] = b[i] ? d[i] : NULL;
+        if (bytes) bytes[i] = b[i];
+        if (off) off[i] = total;
+        total += (b[i] + 255) / 256 * 256; /* each array on its own 256-byte boundary */
+    }
+    return total;
+}
+
 extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *pc,
                               const real *pcim, const struct ht_heart_state_s *hX,
                               const real *h_plv_ref, ht_cuda **out, char *err, size_t len)
@@ -430,6 +465,12 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
     g->M = net->n_members;
     CU(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
     g->have_stream = 1;
+    CU(cudaStreamCreateWithFlags(&g->copy, cudaStreamNonBlocking));
+    g->have_copy = 1;
+    CU(cudaEventCreateWithFlags(&g->ev_snap, cudaEventDisableTiming));
+    g->have_events |= 1;
+    CU(cudaEventCreateWithFlags(&g->ev_copied, cudaEventDisableTiming));
+    g->have_events |= 2;
 
     /* the network: scalars by value, every array copied, pointers rewritten */
     g->d = *net;
@@ -541,6 +582,9 @@ extern "C" int ht_cuda_create(const ht_net *net, const ht_state *U, const real *
         CU(cudaMemset(pv, 0, M * sizeof(int)));
         g->w.h_fail = (int *)pv;
     }
+
+    /* the output snapshot (ht_cuda_fetch_start): as large as what it copies */
+    CU(cudaMalloc((void **)&g->snap, fetch_items(g, NULL, NULL, NULL)));
 
     /* member clocks at t = 0, step 0, no failure, empty keys */
     init = (ht_dmember *)calloc(M, sizeof *init);
@@ -670,6 +714,112 @@ static int any_running(const ht_cuda *g, double t_stop, int *few)
     return run;
 }
 
+/* Members the host has stopped since the mirror was last written (periodic state reached,
+ * output failed; clk[m].fail set): the device must skip them too. Call only when the mirror
+ * is current (after a chunk's copies were waited for): writing it back whole then changes
+ * nothing else. */
+static int push_stops(ht_cuda *g, const ht_clock *clk, char *err, size_t len)
+{
+    int push = 0;
+    for (int m = 0; clk && m < g->M; ++m)
+        if (clk[m].fail != HT_OK && g->hmem[m].clk.fail == HT_OK) {
+            g->hmem[m].clk.fail = clk[m].fail;
+            g->hmem[m].clk.fail_t = clk[m].fail_t;
+            push = 1;
+        }
+    if (push)
+        CU(cudaMemcpyAsync(g->mem, g->hmem, (size_t)g->M * sizeof *g->hmem, cudaMemcpyHostToDevice, g->stream));
+    return 0;
+fail:
+    return -1;
+}
+
+/* Launch the next chunk towards t_stop, and queue the copies of the clocks and probe rows
+ * it leaves: 1 when launched, 0 when no member steps any more, -1 on a CUDA error. */
+static int launch_chunk(ht_cuda *g, double t_stop, char *err, size_t len)
+{
+    size_t np = (size_t)g->d.m_probes, M = (size_t)g->M;
+    int few = 0;
+    if (!any_running(g, t_stop, &few)) return 0;
+    /* the small graph when every member is near t_stop: wasted (empty) steps past t_stop
+     * then stay few */
+    int which = few ? 1 : 0;
+    if (g->persistent) {
+        if (launch_persistent(g, g->chunk[which], err, len)) return -1;
+    } else {
+        CU(cudaGraphLaunch(g->exec[which], g->stream));
+    }
+    g->in_chunk = 1;
+    g->rows_max = g->chunk[which];
+    CU(cudaMemcpyAsync(g->hmem, g->mem, M * sizeof *g->hmem, cudaMemcpyDeviceToHost, g->stream));
+    if (np > 0 || g->d.heart) {
+        size_t all = M * (size_t)g->dp.cap;
+        CU(cudaMemcpyAsync(g->st, g->dp.t, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+    }
+    if (g->d.heart) {
+        size_t all = M * (size_t)g->dp.cap * HT_HEART_NSAMP;
+        CU(cudaMemcpyAsync(g->sh, g->dp.h, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+    }
+    if (np > 0) {
+        size_t all = M * (size_t)g->dp.cap;
+        CU(cudaMemcpyAsync(g->sp, g->dp.p, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+        CU(cudaMemcpyAsync(g->sq, g->dp.q, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+        CU(cudaMemcpyAsync(g->sa, g->dp.a, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
+    }
+    return 1;
+fail:
+    return -1;
+}
+
+/* Wait for the chunk in flight and take its probe rows. */
+static int finish_chunk(ht_cuda *g, char *err, size_t len)
+{
+    g->in_chunk = 0;
+    CU(cudaStreamSynchronize(g->stream));
+    for (int m = 0; m < g->M; ++m) {
+        int ns = g->hmem[m].nsamp;
+        if (ns < 0 || ns > g->rows_max) {
+            snprintf(err, len, "CUDA backend: member %d: probe row count %d outside [0, %d]", m, ns, g->rows_max);
+            return -1;
+        }
+        if (take_rows(g, m, (size_t)ns, err, len)) return -1;
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+static int begin(ht_cuda *g, double t_stop, const ht_clock *clk, char *err, size_t len)
+{
+    for (int m = 0; m < g->M; ++m) g->hr[m].n = 0;
+    /* the host mirror is current (copied back after every chunk): set the target there
+     * and on the device */
+    for (int m = 0; m < g->M; ++m) g->hmem[m].clk.t_stop = t_stop;
+    if (push_stops(g, clk, err, len)) return -1;
+    k_set_tstop<<<nblocks(g->M), HT_CUDA_BS, 0, g->stream>>>(g->mem, g->M, t_stop);
+    CU_LAUNCH(k_set_tstop);
+    g->begun = 1;
+    g->begun_t = t_stop;
+    if (launch_chunk(g, t_stop, err, len) >= 0) return 0;
+fail:
+    g->begun = g->in_chunk = 0;
+    return -1;
+}
+
+extern "C" int ht_cuda_begin(ht_cuda *g, double t_stop, const ht_clock *clk, char *err, size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    if (g->begun) {
+        snprintf(err, len, "CUDA backend: an interval (to t = %.9g s) is already in progress", g->begun_t);
+        return -1;
+    }
+    return begin(g, t_stop, clk, err, len);
+}
+
 extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const ht_cuda_rows **rows,
                                char *err, size_t len)
 {
@@ -678,62 +828,22 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
         err = tmp;
         len = sizeof tmp;
     }
-    size_t np = (size_t)g->d.m_probes, M = (size_t)g->M;
-    int few = 0, fail = HT_OK;
-    for (int m = 0; m < g->M; ++m) g->hr[m].n = 0;
-    /* the host mirror is current (copied back after every chunk): set the target there
-     * and on the device */
-    for (int m = 0; m < g->M; ++m) g->hmem[m].clk.t_stop = t_stop;
-    /* members the host has stopped since the last call (periodic state reached, output
-     * failed): the device must skip them too. The mirror is current, so writing it back
-     * whole changes nothing else. */
-    int push = 0;
-    for (int m = 0; clk && m < g->M; ++m)
-        if (clk[m].fail != HT_OK && g->hmem[m].clk.fail == HT_OK) {
-            g->hmem[m].clk.fail = clk[m].fail;
-            g->hmem[m].clk.fail_t = clk[m].fail_t;
-            push = 1;
-        }
-    if (push) CU(cudaMemcpyAsync(g->mem, g->hmem, M * sizeof *g->hmem, cudaMemcpyHostToDevice, g->stream));
-    k_set_tstop<<<nblocks(g->M), HT_CUDA_BS, 0, g->stream>>>(g->mem, g->M, t_stop);
-    CU_LAUNCH(k_set_tstop);
-    while (any_running(g, t_stop, &few)) {
-        /* the small graph when every member is near t_stop: wasted (empty) steps past
-         * t_stop then stay few */
-        int which = few ? 1 : 0;
-        size_t rows_max = (size_t)g->chunk[which];
-        if (g->persistent) {
-            if (launch_persistent(g, g->chunk[which], err, len)) return -1;
-        } else {
-            CU(cudaGraphLaunch(g->exec[which], g->stream));
-        }
-        CU(cudaMemcpyAsync(g->hmem, g->mem, M * sizeof *g->hmem, cudaMemcpyDeviceToHost, g->stream));
-        if (np > 0 || g->d.heart) {
-            size_t all = M * (size_t)g->dp.cap;
-            CU(cudaMemcpyAsync(g->st, g->dp.t, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
-        }
-        if (g->d.heart) {
-            size_t all = M * (size_t)g->dp.cap * HT_HEART_NSAMP;
-            CU(cudaMemcpyAsync(g->sh, g->dp.h, all * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
-        }
-        if (np > 0) {
-            size_t all = M * (size_t)g->dp.cap;
-            CU(cudaMemcpyAsync(g->sp, g->dp.p, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
-            CU(cudaMemcpyAsync(g->sq, g->dp.q, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
-            CU(cudaMemcpyAsync(g->sa, g->dp.a, all * np * sizeof(double), cudaMemcpyDeviceToHost, g->stream));
-        }
-        CU(cudaStreamSynchronize(g->stream));
-        for (int m = 0; m < g->M; ++m) {
-            int ns = g->hmem[m].nsamp;
-            if (ns < 0 || (size_t)ns > rows_max) {
-                snprintf(err, len, "CUDA backend: member %d: probe row count %d outside [0, %d]", m, ns,
-                         (int)rows_max);
-                return -1;
-            }
-            if (take_rows(g, m, (size_t)ns, err, len)) return -1;
-        }
+    int fail = HT_OK, r;
+    if (g->begun && g->begun_t != t_stop) {
+        snprintf(err, len, "CUDA backend: the interval in progress ends at t = %.9g s, not %.9g s", g->begun_t,
+                 t_stop);
+        return -1;
     }
+    if (!g->begun && begin(g, t_stop, clk, err, len)) goto fail;
+    /* chunk by chunk; a stop the host made while the first chunk ran (an interval begun
+     * ahead) reaches the device before the second */
+    do {
+        if (g->in_chunk && finish_chunk(g, err, len)) goto fail;
+        if (push_stops(g, clk, err, len)) goto fail;
+    } while ((r = launch_chunk(g, t_stop, err, len)) > 0);
+    if (r < 0) goto fail;
     CU(cudaStreamSynchronize(g->stream));
+    g->begun = 0;
     for (int m = 0; m < g->M; ++m) {
         if (clk) clk[m] = g->hmem[m].clk;
         if (fail == HT_OK && g->hmem[m].clk.fail != HT_STOPPED) fail = g->hmem[m].clk.fail;
@@ -748,6 +858,7 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
     if (rows) *rows = g->out;
     return fail;
 fail:
+    g->begun = g->in_chunk = 0;
     return -1;
 }
 
@@ -762,37 +873,51 @@ extern "C" int ht_cuda_pin(ht_cuda *g, void *p, size_t bytes)
     return 0;
 }
 
-extern "C" int ht_cuda_fetch(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
-                             real *vol_out, struct ht_heart_state_s *hX, real *hbuf, char *err,
-                             size_t len)
+extern "C" int ht_cuda_fetch_start(ht_cuda *g, ht_state *U, real *pc, real *pcim, real *vol_in,
+                                   real *vol_out, struct ht_heart_state_s *hX, real *hbuf,
+                                   char *err, size_t len)
 {
     char tmp[256];
     if (!err || !len) {
         err = tmp;
         len = sizeof tmp;
     }
-    size_t nc = (size_t)g->d.n_cells, no = (size_t)g->d.n_outlets, ni = (size_t)g->d.n_inlets;
-    cudaStream_t st = g->stream;
-    if (U) {
-        if (U->A) CU(cudaMemcpyAsync(U->A, g->U.A, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
-        if (U->Q) CU(cudaMemcpyAsync(U->Q, g->U.Q, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
-        if (U->C) CU(cudaMemcpyAsync(U->C, g->U.C, nc * sizeof(real), cudaMemcpyDeviceToHost, st));
+    if (g->begun || g->fetching) {
+        snprintf(err, len, "CUDA backend: output fetched while %s", g->begun ? "an interval is in progress"
+                                                                           : "the last fetch is not waited for");
+        return -1;
     }
-    if (pc && no) CU(cudaMemcpyAsync(pc, g->w.pc, no * sizeof(real), cudaMemcpyDeviceToHost, st));
-    if (pcim && no)
-        CU(cudaMemcpyAsync(pcim, g->w.pcim, no * sizeof(real), cudaMemcpyDeviceToHost, st));
-    if (vol_out && no)
-        CU(cudaMemcpyAsync(vol_out, g->w.vol_out, no * sizeof(real), cudaMemcpyDeviceToHost, st));
-    if (vol_in && ni)
-        CU(cudaMemcpyAsync(vol_in, g->w.vol_in, ni * sizeof(real), cudaMemcpyDeviceToHost, st));
-    if (hX && g->d.heart)
-        CU(cudaMemcpyAsync(hX, g->w.hX, (size_t)g->M * sizeof(ht_heart_state), cudaMemcpyDeviceToHost, st));
-    /* the heart's whole buffer (a few numbers per member): the LV references, the device
-     * flow states and the ECMO volume account the driver's volume balance reads */
-    if (hbuf && g->d.heart)
-        CU(cudaMemcpyAsync(hbuf, g->hbuf, ht_heart_layout(NULL, NULL, (size_t)g->M, no) * sizeof(real),
-                           cudaMemcpyDeviceToHost, st));
-    CU(cudaStreamSynchronize(st));
+    const void *dev[F_N];
+    size_t bytes[F_N], off[F_N];
+    fetch_items(g, dev, bytes, off);
+    void *host[F_N] = {U ? U->A : NULL, U ? U->Q : NULL, U ? U->C : NULL, pc, pcim, vol_in, vol_out, hX, hbuf};
+    /* the snapshot, in stream order after the interval: cheap at the device's bandwidth, and
+     * what the next interval's kernels (queued behind it) no longer change */
+    for (int i = 0; i < F_N; ++i)
+        if (host[i] && dev[i])
+            CU(cudaMemcpyAsync(g->snap + off[i], dev[i], bytes[i], cudaMemcpyDeviceToDevice, g->stream));
+    CU(cudaEventRecord(g->ev_snap, g->stream));
+    CU(cudaStreamWaitEvent(g->copy, g->ev_snap, 0));
+    for (int i = 0; i < F_N; ++i)
+        if (host[i] && dev[i])
+            CU(cudaMemcpyAsync(host[i], g->snap + off[i], bytes[i], cudaMemcpyDeviceToHost, g->copy));
+    CU(cudaEventRecord(g->ev_copied, g->copy));
+    g->fetching = 1;
+    return 0;
+fail:
+    return -1;
+}
+
+extern "C" int ht_cuda_fetch_wait(ht_cuda *g, char *err, size_t len)
+{
+    char tmp[256];
+    if (!err || !len) {
+        err = tmp;
+        len = sizeof tmp;
+    }
+    if (!g->fetching) return 0;
+    g->fetching = 0;
+    CU(cudaEventSynchronize(g->ev_copied));
     return 0;
 fail:
     return -1;
@@ -813,6 +938,12 @@ extern "C" int ht_cuda_state(ht_cuda *g, int to_device, real *buf, real *hbuf,
                                   (size_t)g->d.n_inlets);
     cudaMemcpyKind k = to_device ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost;
     cudaStream_t st = g->stream;
+    if (g->begun || g->fetching) {
+        /* a checkpoint must hold one time's state, not the middle of an interval */
+        snprintf(err, len, "CUDA backend: state %s while %s", to_device ? "loaded" : "saved",
+                 g->begun ? "an interval is in progress" : "a fetch is not waited for");
+        return -1;
+    }
     /* the host and the device lay their buffers out with the same functions, so one copy
      * per buffer moves every array in place */
 #define MOVE(dev, host, bytes)                                                              \
@@ -860,6 +991,10 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
 {
     if (!g) return;
     if (g->have_stream) cudaStreamSynchronize(g->stream);
+    if (g->have_copy) cudaStreamSynchronize(g->copy);
+    if (g->have_events & 1) cudaEventDestroy(g->ev_snap);
+    if (g->have_events & 2) cudaEventDestroy(g->ev_copied);
+    cudaFree(g->snap);
     for (int k = 0; k < 2; ++k)
         if (g->exec[k]) cudaGraphExecDestroy(g->exec[k]);
     for (int k = 0; k < g->n_allocs; ++k) cudaFree(g->allocs[k]);
@@ -889,6 +1024,7 @@ extern "C" void ht_cuda_destroy(ht_cuda *g)
     free(g->hr);
     free(g->out);
     if (g->have_stream) cudaStreamDestroy(g->stream);
+    if (g->have_copy) cudaStreamDestroy(g->copy);
     for (int k = 0; k < g->n_pinned; ++k) cudaHostUnregister(g->pinned[k]);
     /* reset the last-error state a failed call left, so the next create's launch checks do
      * not report it again (a sticky error, a corrupted context, cannot be cleared: the next

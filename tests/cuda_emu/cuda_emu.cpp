@@ -306,6 +306,14 @@ struct emu_stream {
     int invalidated;
     emu_graph *cap;
     std::deque<std::function<void()>> queue;
+    unsigned long long issued, done; /* operations queued and run so far: events' positions */
+};
+/* An event is a position in one stream's sequence of operations: what had been issued to it
+ * when the event was recorded. NULL stream: recorded on the legacy stream, whose work has
+ * run by the time the call returns. */
+struct emu_event {
+    emu_stream *s;
+    unsigned long long at;
 };
 
 namespace {
@@ -315,24 +323,49 @@ thread_local int n_capturing = 0;
 std::mutex streams_lock;
 std::set<emu_stream *> streams;
 
-/* Run what stream s holds, in order. */
-void drain(emu_stream *s)
+/* Run what stream s holds, in order, until `at` of its operations have run. An operation
+ * may itself drain another stream (cudaStreamWaitEvent). */
+void drain_to(emu_stream *s, unsigned long long at)
 {
-    while (!s->queue.empty()) {
+    while (s->done < at && !s->queue.empty()) {
         std::function<void()> op = std::move(s->queue.front());
         s->queue.pop_front();
         op();
+        ++s->done;
     }
+}
+void drain(emu_stream *s) { drain_to(s, ~0ull); }
+
+std::vector<emu_stream *> all_streams(void)
+{
+    std::lock_guard<std::mutex> g(streams_lock);
+    return std::vector<emu_stream *>(streams.begin(), streams.end());
 }
 
 void sync_all(void)
 {
-    std::vector<emu_stream *> all;
-    {
-        std::lock_guard<std::mutex> g(streams_lock);
-        all.assign(streams.begin(), streams.end());
-    }
-    for (emu_stream *s : all) drain(s);
+    for (emu_stream *s : all_streams()) drain(s);
+}
+
+/* HEMOTREE_EMU_WAITED_LAST=1: before the host's wait for stream s is served, every other
+ * stream runs all it holds, as a device may have done by then. Lazy streams (the default)
+ * catch a result read before it is waited for; this order catches a result read after
+ * another stream's later work has overwritten its source (a copy stream reading what the
+ * next kernel changes). */
+void before_wait(emu_stream *s)
+{
+    const char *v = getenv("HEMOTREE_EMU_WAITED_LAST"); /* read at each wait: tests switch it */
+    if (!v || !*v || strcmp(v, "0") == 0) return;
+    for (emu_stream *o : all_streams())
+        if (o != s) drain(o);
+}
+
+/* Stream s, if it still exists (an event may outlive its stream, whose work then ran when
+ * it was destroyed). */
+bool alive(emu_stream *s)
+{
+    std::lock_guard<std::mutex> g(streams_lock);
+    return streams.count(s) != 0;
 }
 
 /* The operation `op` issued to stream s: recorded while s is being captured, queued on a
@@ -345,10 +378,12 @@ cudaError_t issue(cudaStream_t s, std::function<void()> op)
         return cudaSuccess;
     }
     if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
-    if (s)
+    if (s) {
         s->queue.push_back(std::move(op));
-    else
+        ++s->issued;
+    } else {
         op();
+    }
     return cudaSuccess;
 }
 
@@ -382,7 +417,10 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpy
     e = issue(s, [dst, src, bytes]() { memcpy(dst, src, bytes); });
     /* pageable host memory: the copy is done (and the stream's earlier work with it) when
      * the call returns, as the runtime stages it */
-    if (e == cudaSuccess && s && !s->capturing && host && !pinned(host, bytes)) drain(s);
+    if (e == cudaSuccess && s && !s->capturing && host && !pinned(host, bytes)) {
+        before_wait(s);
+        drain(s);
+    }
     return e;
 }
 
@@ -398,7 +436,7 @@ cudaError_t cudaMemset(void *p, int v, size_t bytes)
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags)
 {
     (void)flags;
-    *s = new emu_stream{0, 0, NULL, {}};
+    *s = new emu_stream{0, 0, NULL, {}, 0, 0};
     std::lock_guard<std::mutex> g(streams_lock);
     streams.insert(*s);
     return cudaSuccess;
@@ -427,11 +465,64 @@ cudaError_t cudaStreamSynchronize(cudaStream_t s)
         return fail(cudaErrorStreamCaptureUnsupported);
     }
     if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
-    if (s)
+    if (s) {
+        before_wait(s);
         drain(s);
-    else
+    } else {
         sync_all(); /* the legacy stream waits for the blocking streams; all, to be safe */
+    }
     return cudaSuccess;
+}
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned flags)
+{
+    (void)flags;
+    if (!e) return fail(cudaErrorInvalidValue);
+    *e = new emu_event{NULL, 0};
+    return cudaSuccess;
+}
+
+cudaError_t cudaEventDestroy(cudaEvent_t e)
+{
+    if (!e) return fail(cudaErrorInvalidValue);
+    delete e;
+    return cudaSuccess;
+}
+
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s)
+{
+    if (!e) return fail(cudaErrorInvalidValue);
+    /* events inside a capture (graph nodes) are not emulated: the backend records none */
+    if ((s && s->capturing) || n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    e->s = s;
+    e->at = s ? s->issued : 0;
+    return cudaSuccess;
+}
+
+cudaError_t cudaEventSynchronize(cudaEvent_t e)
+{
+    if (!e) return fail(cudaErrorInvalidValue);
+    if (n_capturing > 0) return fail(cudaErrorStreamCaptureUnsupported);
+    if (e->s && alive(e->s)) {
+        before_wait(e->s);
+        drain_to(e->s, e->at);
+    }
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned flags)
+{
+    (void)flags;
+    if (!e) return fail(cudaErrorInvalidValue);
+    if (s && s->capturing) return fail(cudaErrorStreamCaptureUnsupported); /* not emulated */
+    /* the event's position now (a later record does not move this wait), reached when the
+     * waiting stream comes to this point */
+    emu_stream *src = e->s;
+    unsigned long long at = e->at;
+    if (!src) return cudaSuccess;
+    return issue(s, [src, at]() {
+        if (alive(src)) drain_to(src, at);
+    });
 }
 
 cudaError_t cudaDeviceSynchronize(void)

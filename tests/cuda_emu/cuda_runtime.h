@@ -10,7 +10,10 @@
  * except in a cooperative launch, where each block has a host thread of its own so that
  * grid.sync() can wait for all of them. __shared__ is thread-local static storage: one copy
  * per block that runs at a time. Streams are queues that run when waited for, as late as a
- * device could, so a missing synchronisation shows. What a device would reject is rejected
+ * device could, so a missing synchronisation shows; events order streams as on a device
+ * (cudaStreamWaitEvent, cudaEventSynchronize). With HEMOTREE_EMU_WAITED_LAST=1, the work
+ * waited for runs after everything else queued on other streams, so a copy that reads what
+ * a later kernel on another stream overwrites shows too. What a device would reject is rejected
  * here too, with the error a device gives: an empty or oversized launch, a cooperative grid
  * larger than the device holds, a synchronisation inside a stream capture, a copy in the
  * wrong direction.
@@ -80,6 +83,9 @@ enum cudaDeviceAttr {
 #define cudaHostRegisterDefault 0x00u
 
 typedef struct emu_stream *cudaStream_t;
+typedef struct emu_event *cudaEvent_t;
+#define cudaEventDefault 0x00u
+#define cudaEventDisableTiming 0x02u
 typedef struct emu_graph *cudaGraph_t;
 typedef struct emu_graph *cudaGraphExec_t;
 
@@ -114,6 +120,11 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpy
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned flags);
 cudaError_t cudaStreamDestroy(cudaStream_t s);
 cudaError_t cudaStreamSynchronize(cudaStream_t s);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned flags);
+cudaError_t cudaEventDestroy(cudaEvent_t e);
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s = 0);
+cudaError_t cudaEventSynchronize(cudaEvent_t e);
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned flags = 0);
 cudaError_t cudaStreamBeginCapture(cudaStream_t s, cudaStreamCaptureMode mode);
 cudaError_t cudaStreamEndCapture(cudaStream_t s, cudaGraph_t *g);
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t *e, cudaGraph_t g, unsigned long long flags = 0);

@@ -7,6 +7,7 @@
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,6 +129,51 @@ int main(void)
     CHECK(cudaMemcpyAsync(hx, dx, n * sizeof(double), cudaMemcpyDeviceToHost, st) == cudaSuccess, "async");
     CHECK(hx[0] == 3 && hx[n - 1] == n + 2, "pageable copy not complete on return: %g", hx[0]);
 
+    /* events: a copy stream reads what the compute stream had written when the event was
+     * recorded, and its result is the host's after cudaEventSynchronize. The compute
+     * stream's next kernel overwrites the source; in the default order it has not run when
+     * the copy is waited for, with HEMOTREE_EMU_WAITED_LAST=1 it has (a device may do
+     * either), so only a copy from a device-side snapshot is right in both. */
+    {
+        cudaStream_t cs;
+        cudaEvent_t written, copied;
+        double *snap;
+        CHECK(cudaStreamCreateWithFlags(&cs, cudaStreamNonBlocking) == cudaSuccess, "copy stream");
+        CHECK(cudaEventCreateWithFlags(&written, cudaEventDisableTiming) == cudaSuccess, "event");
+        CHECK(cudaEventCreateWithFlags(&copied, cudaEventDisableTiming) == cudaSuccess, "event");
+        CHECK(cudaMalloc((void **)&snap, n * sizeof(double)) == cudaSuccess, "cudaMalloc");
+        for (int order = 0; order < 2; ++order) {
+            setenv("HEMOTREE_EMU_WAITED_LAST", order ? "1" : "0", 1);
+            for (int snapshot = 0; snapshot < 2; ++snapshot) {
+                CHECK(cudaMemcpy(dx, hx, n * sizeof(double), cudaMemcpyHostToDevice) == cudaSuccess, "H2D");
+                memset(pin, 0, n * sizeof(double));
+                k_add<<<(n + BS - 1) / BS, BS, 0, st>>>(dx, n, 1.0);
+                if (snapshot)
+                    CHECK(cudaMemcpyAsync(snap, dx, n * sizeof(double), cudaMemcpyDeviceToDevice, st) == cudaSuccess,
+                          "D2D");
+                CHECK(cudaEventRecord(written, st) == cudaSuccess, "record");
+                CHECK(cudaStreamWaitEvent(cs, written, 0) == cudaSuccess, "wait event");
+                CHECK(cudaMemcpyAsync(pin, snapshot ? snap : dx, n * sizeof(double), cudaMemcpyDeviceToHost, cs) ==
+                          cudaSuccess,
+                      "async D2H");
+                CHECK(cudaEventRecord(copied, cs) == cudaSuccess, "record");
+                k_add<<<(n + BS - 1) / BS, BS, 0, st>>>(dx, n, 1000.0); /* the next interval */
+                CHECK(pin[0] == 0, "copy visible before its event was waited for");
+                CHECK(cudaEventSynchronize(copied) == cudaSuccess, "event sync");
+                int right = pin[0] == hx[0] + 1 && pin[n - 1] == hx[n - 1] + 1;
+                CHECK(right == (snapshot || !order), "order %d, snapshot %d: copied %g, written %g", order, snapshot,
+                      pin[0], hx[0] + 1);
+                CHECK(cudaStreamSynchronize(st) == cudaSuccess, "sync");
+            }
+        }
+        unsetenv("HEMOTREE_EMU_WAITED_LAST");
+        CHECK(cudaMemcpy(hx, dx, n * sizeof(double), cudaMemcpyDeviceToHost) == cudaSuccess, "D2H");
+        cudaFree(snap);
+        cudaEventDestroy(written);
+        cudaEventDestroy(copied);
+        cudaStreamDestroy(cs);
+    }
+
     /* capture and replay: a graph of two launches runs them again at each replay */
     cudaGraph_t graph;
     cudaGraphExec_t exec;
@@ -139,7 +185,7 @@ int main(void)
     for (int r = 0; r < 2; ++r) CHECK(cudaGraphLaunch(exec, st) == cudaSuccess, "replay");
     CHECK(cudaStreamSynchronize(st) == cudaSuccess, "sync");
     CHECK(cudaMemcpy(hx, dx, n * sizeof(double), cudaMemcpyDeviceToHost) == cudaSuccess, "D2H");
-    CHECK(hx[0] == 3 + 220 && hx[n - 1] == n + 2 + 220, "two replays of +110: %g", hx[0]);
+    CHECK(hx[0] == 3 + 1001 + 220 && hx[n - 1] == n + 2 + 1001 + 220, "two replays of +110: %g", hx[0]);
     /* a synchronisation inside a capture loses the capture, as on a device */
     CHECK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal) == cudaSuccess, "capture");
     CHECK(cudaStreamSynchronize(st) == cudaErrorStreamCaptureUnsupported, "sync in capture accepted");
