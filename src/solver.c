@@ -199,13 +199,10 @@ static int advance_cuda(ht_solver *s, double t_stop, double t_next)
     if (code >= 0) {
         int bad = ht_cuda_fetch_start(s->gpu, &s->U, s->w.pc, s->w.pcim, s->w.vol_in, s->w.vol_out, s->w.hX,
                                       s->hbuf, err, sizeof err);
-        if (!bad && t_next > t_stop) bad = ht_cuda_begin(s->gpu, t_next, s->clk, err, sizeof err);
-        /* waited for even after a failure above: the copy may still be writing s->U */
-        char werr[512];
-        if (ht_cuda_fetch_wait(s->gpu, werr, sizeof werr) && !bad) {
-            bad = 1;
-            memcpy(err, werr, sizeof err);
-        }
+        /* a next interval that fails to begin leaves this output good: the next call begins
+         * it again and reports the error there, as without beginning ahead */
+        if (!bad && t_next > t_stop) (void)ht_cuda_begin(s->gpu, t_next, s->clk, NULL, 0);
+        if (!bad) bad = ht_cuda_fetch_wait(s->gpu, err, sizeof err);
         if (bad) code = -1;
     }
     if (code < 0) fprintf(stderr, "hemotree: CUDA backend: %s\n", err);

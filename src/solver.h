@@ -54,11 +54,11 @@ int ht_solver_advance(ht_solver *s, double t_stop);
 /* ht_solver_advance, and then, with the CUDA backend and t_next > t_stop, the device already
  * steps on towards t_next while the output at t_stop is copied back and while the caller
  * uses it; the next call, which must be for t_next, takes that interval up. So a member the
- * caller stops in between (s->clk[m].fail set) has stepped one chunk of steps past t_stop:
- * use it where such a member's later state is never read (a member whose output failed),
- * and t_next = 0 where a stop may matter (periodic state) or a checkpoint follows
- * (ht_solver_state_sync fails while an interval is in progress). On the CPU backend the
- * same as ht_solver_advance. */
+ * caller stops in between (s->clk[m].fail set) has stepped up to a chunk of steps (at most
+ * to t_next) past t_stop: use it where such a member's later state is never read (a member
+ * whose output failed), and t_next = 0 where a stop may matter (periodic state) or a
+ * checkpoint follows (ht_solver_state_sync fails while an interval is in progress). On the
+ * CPU backend the same as ht_solver_advance. */
 int ht_solver_advance_ahead(ht_solver *s, double t_stop, double t_next);
 
 /* The whole state between the host arrays and the device (a checkpoint's content): with

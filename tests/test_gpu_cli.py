@@ -286,6 +286,39 @@ def test_bench_cuda():
     assert res[0]["steps"] == BENCH["networks"][0]["steps"]
 
 
+@pytest.mark.skipif(not EMULATED, reason="needs the emulation's HEMOTREE_EMU_FAIL_LAUNCH")
+def test_runtime_error_keeps_output(tmp_path):
+    # a CUDA runtime error mid-run (the emulation fails every launch from the N-th on, as a
+    # device whose context a fault destroyed): the run stops with the failing call's message,
+    # its file keeps the outputs before it, equal to the CPU run's, and whether the next
+    # interval was begun ahead (the default) or not changes neither the file nor the time of
+    # the failure. Four consecutive N cover an interval's launches (k_set_tstop, then the
+    # chunks), so one of them is the first launch of an interval begun ahead.
+    cpu = str(tmp_path / "cpu.h5")
+    r = run("run", TINY, "-o", cpu, "--backend", "cpu", "--quiet", "--set", "run.t_end=0.1 s")
+    assert r.returncode == 0, r.stderr
+    ref = datasets(cpu)
+    for n in range(10, 14):
+        got = []
+        for ahead in ("1", "0"):
+            out = str(tmp_path / ("n%d_%s.h5" % (n, ahead)))
+            r = run("run", TINY, "-o", out, "--backend", "cuda", "--quiet",
+                    env={"HEMOTREE_EMU_FAIL_LAUNCH": str(n), "HEMOTREE_CUDA_AHEAD": ahead})
+            assert r.returncode == 1, (n, ahead, r.stderr)
+            assert "hemotree: CUDA backend: " in r.stderr and "(cudaErrorLaunchFailure)" in r.stderr, r.stderr
+            failed = [l for l in r.stderr.splitlines() if "run failed at" in l]
+            assert len(failed) == 1 and "CUDA runtime error" in failed[0], r.stderr
+            got.append((out, failed[0]))
+        assert got[0][1] == got[1][1], (n, got)
+        assert_same(got[0][0], got[1][0], 0.0)
+        kept = datasets(got[0][0])
+        nt = kept["time"].shape[0]
+        assert 2 <= nt < ref["time"].shape[0], (n, nt)
+        for k in ["time"] + [k for k in kept if k.startswith("fields/")]:
+            a, b = kept[k], ref[k][:nt]
+            assert a.shape == b.shape and np.abs(a - b).max() <= TOL * (np.abs(b).max() or 1.0), (n, k)
+
+
 @pytest.mark.skipif(not EMULATED, reason="needs the emulation's HEMOTREE_EMU_DEVICES to hide the device")
 def test_no_device_messages(tmp_path):
     # issue 3: without a device, --backend cuda fails with a clear message and auto falls

@@ -88,7 +88,8 @@ struct ht_cuda {
     ht_work w;                     /* device */
     real *state_buf;               /* one device allocation behind U and w */
     ht_dmember *mem;               /* device [M] */
-    ht_dmember *hmem;              /* pinned host mirror of mem, current after every chunk */
+    ht_dmember *hmem;              /* pinned host mirror of mem, current once the chunk in
+                                    * flight is waited for (finish_chunk) */
     ht_dprobe dp;                  /* device probe rows of one chunk */
     double *st, *sp, *sq, *sa, *sh; /* pinned staging for one chunk's probe (and heart) rows */
     real *hbuf;                    /* device: the heart's work arrays (closed loop only) */
@@ -140,7 +141,8 @@ static void cu_msg(char *err, size_t len, const char *file, int line, const char
     } while (0)
 
 /* After every launch: configuration errors surface here (errors while a kernel runs surface
- * at the next synchronisation, cudaStreamSynchronize in ht_cuda_advance). */
+ * at the next synchronisation: a chunk's in finish_chunk, or, for a chunk begun ahead, the
+ * output copy's in ht_cuda_fetch_wait). */
 #define CU_LAUNCH(name)                                                 \
     do {                                                                \
         cudaError_t e_ = cudaGetLastError();                            \
@@ -789,6 +791,14 @@ fail:
     return -1;
 }
 
+/* After a CUDA error in an interval: whatever was queued has finished (or failed) before
+ * the host may write the mirror or the staging buffers again; the interval is over. */
+static void abandon(ht_cuda *g)
+{
+    cudaStreamSynchronize(g->stream); /* its error, if any, is the one already reported */
+    g->begun = g->in_chunk = 0;
+}
+
 static int begin(ht_cuda *g, double t_stop, const ht_clock *clk, char *err, size_t len)
 {
     for (int m = 0; m < g->M; ++m) g->hr[m].n = 0;
@@ -802,7 +812,7 @@ static int begin(ht_cuda *g, double t_stop, const ht_clock *clk, char *err, size
     g->begun_t = t_stop;
     if (launch_chunk(g, t_stop, err, len) >= 0) return 0;
 fail:
-    g->begun = g->in_chunk = 0;
+    abandon(g);
     return -1;
 }
 
@@ -829,6 +839,8 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
         len = sizeof tmp;
     }
     int fail = HT_OK, r;
+    /* a caller's bug: the members already step towards begun_t, which cannot be undone, so
+     * every later call refuses too */
     if (g->begun && g->begun_t != t_stop) {
         snprintf(err, len, "CUDA backend: the interval in progress ends at t = %.9g s, not %.9g s", g->begun_t,
                  t_stop);
@@ -858,7 +870,7 @@ extern "C" int ht_cuda_advance(ht_cuda *g, double t_stop, ht_clock *clk, const h
     if (rows) *rows = g->out;
     return fail;
 fail:
-    g->begun = g->in_chunk = 0;
+    abandon(g);
     return -1;
 }
 
@@ -905,6 +917,9 @@ extern "C" int ht_cuda_fetch_start(ht_cuda *g, ht_state *U, real *pc, real *pcim
     g->fetching = 1;
     return 0;
 fail:
+    /* copies queued before the failing call may still be writing the host arrays */
+    cudaStreamSynchronize(g->copy);
+    cudaStreamSynchronize(g->stream);
     return -1;
 }
 

@@ -94,6 +94,7 @@ const char *cudaGetErrorName(cudaError_t e)
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
     case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
     case cudaErrorCooperativeLaunchTooLarge: return "cudaErrorCooperativeLaunchTooLarge";
     case cudaErrorHostMemoryAlreadyRegistered: return "cudaErrorHostMemoryAlreadyRegistered";
     case cudaErrorHostMemoryNotRegistered: return "cudaErrorHostMemoryNotRegistered";
@@ -112,6 +113,7 @@ const char *cudaGetErrorString(cudaError_t e)
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
     case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
     case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
     case cudaErrorHostMemoryAlreadyRegistered: return "part or all of the requested memory range is already mapped";
     case cudaErrorHostMemoryNotRegistered: return "pointer does not correspond to a registered memory region";
@@ -140,6 +142,15 @@ static int env_int(const char *name, int dflt, int lo)
     return (int)v;
 }
 static int n_devices(void) { return env_int("HEMOTREE_EMU_DEVICES", 1, 0); }
+/* HEMOTREE_EMU_FAIL_LAUNCH=N (default 0: never): launches (kernels and graphs, not those
+ * recorded into a capture) from the N-th on fail, as every call does on a device whose
+ * context a fault destroyed. True when this launch is one of them. */
+static bool launch_fails(void)
+{
+    static std::atomic<long> launches{0};
+    long n = env_int("HEMOTREE_EMU_FAIL_LAUNCH", 0, 0);
+    return n > 0 && ++launches >= n;
+}
 static int n_sms(void) { return env_int("HEMOTREE_EMU_SMS", 2, 1); }
 static thread_local int cur_device = 0;
 
@@ -577,6 +588,7 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t e, cudaStream_t s)
 {
     if (!e) return fail(cudaErrorInvalidValue);
     if (s && s->capturing) return fail(cudaErrorStreamCaptureUnsupported); /* not needed here */
+    if (launch_fails()) return fail(cudaErrorLaunchFailure);
     return issue(s, [e]() {
         for (auto &op : e->ops) op();
     });
@@ -1018,6 +1030,7 @@ cudaError_t emu::launch(dim3 grid, dim3 block, cudaStream_t s, int coop, body_fn
         return fail(cudaErrorInvalidConfiguration);
     if (coop && grid.x > (unsigned)(blocks_per_sm((int)block.x) * n_sms()))
         return fail(cudaErrorCooperativeLaunchTooLarge);
+    if (!(s && s->capturing) && launch_fails()) return fail(cudaErrorLaunchFailure);
     return issue(s, [grid, block, coop, body]() { run_grid(grid, block, coop, body); });
 }
 

@@ -13,7 +13,9 @@
  * device could, so a missing synchronisation shows; events order streams as on a device
  * (cudaStreamWaitEvent, cudaEventSynchronize). With HEMOTREE_EMU_WAITED_LAST=1, the work
  * waited for runs after everything else queued on other streams, so a copy that reads what
- * a later kernel on another stream overwrites shows too. What a device would reject is rejected
+ * a later kernel on another stream overwrites shows too. With HEMOTREE_EMU_FAIL_LAUNCH=N the
+ * N-th kernel or graph launch and every one after it fail (a device that lost its context),
+ * so the callers' handling of a runtime error runs too. What a device would reject is rejected
  * here too, with the error a device gives: an empty or oversized launch, a cooperative grid
  * larger than the device holds, a synchronisation inside a stream capture, a copy in the
  * wrong direction.
@@ -57,6 +59,7 @@ enum cudaError {
     cudaErrorNoDevice = 100,
     cudaErrorStreamCaptureUnsupported = 900,
     cudaErrorStreamCaptureInvalidated = 901,
+    cudaErrorLaunchFailure = 719,
     cudaErrorCooperativeLaunchTooLarge = 720,
     cudaErrorHostMemoryAlreadyRegistered = 712,
     cudaErrorHostMemoryNotRegistered = 713,
