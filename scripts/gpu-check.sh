@@ -36,8 +36,8 @@ for t in "$B"/test_gpu_parity; do
 done
 
 # whole runs through the command line on both backends (tests/test_gpu_cli.py: parity of every
-# case, ensembles, launch modes, writer thread, restart from device state, periodic stops,
-# a failing member), where this machine's Python has pytest; bounded, since its sweep test
+# case, ensembles, launch modes, writer thread, next interval begun ahead or not, restart
+# from device state, periodic stops, a failing member), where this machine's Python has pytest; bounded, since its sweep test
 # starts MPI as a singleton (see 8.)
 if $PY -c "import pytest, h5py" 2>/dev/null; then
   HEMOTREE=$PWD/$B/hemotree timeout 240 $PY -m pytest -q -rs -p no:cacheprovider tests/test_gpu_cli.py \

@@ -14,7 +14,8 @@ if(TARGET hemotree_cuda)
                        SKIP_REGULAR_EXPRESSION "no CUDA device here")
 endif()
 # The CPU emulation of the CUDA runtime itself (tests/cuda_emu), in the builds that use it:
-# barriers, cooperative launches, graphs, stream order and a device's errors
+# barriers, cooperative launches, graphs, stream order, events and a copy stream, and a
+# device's errors
 if(HT_CUDA_EMU)
   ht_cuda_emu_source(${CMAKE_CURRENT_SOURCE_DIR}/cuda_emu/test_cuda_emu.cu emu_cpp)
   add_executable(test_cuda_emu ${emu_cpp})
