@@ -12,14 +12,20 @@ export LD_LIBRARY_PATH=$PWD/bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 B=bundle/bin
 PY=${PY:-python3}
 table=()
-row() { table+=("$(printf '%-34s %-8s %s' "$1" "$2" "$3")"); }
+# each row also goes to $OUT/summary.txt as it is made: what a call cut short by its time
+# limit had done still comes back with the logs
+: > "$OUT/summary.txt"
+row() {
+  table+=("$(printf '%-34s %-8s %s' "$1" "$2" "$3")")
+  printf '%s\n' "${table[${#table[@]}-1]}" >> "$OUT/summary.txt"
+}
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/device.txt"
 nproc | sed 's/^/cpu cores: /' | tee -a "$OUT/device.txt"
 
 # 1. gpu-labelled tests (they would skip with 77 without a device)
 for t in "$B"/test_gpu_*; do
-  "$t" > "$OUT/$(basename "$t").log" 2>&1
+  timeout 180 "$t" > "$OUT/$(basename "$t").log" 2>&1
   rc=$?
   row "$(basename "$t")" "$([ $rc = 0 ] && echo pass || echo "FAIL($rc)")" "$(tail -1 "$OUT/$(basename "$t").log")"
 done
